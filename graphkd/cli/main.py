@@ -1,0 +1,155 @@
+"""The ``graphkd`` command line: ``graphkd datasets``, ``graphkd train``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+__all__ = ["main"]
+
+
+def _cmd_datasets(args: argparse.Namespace) -> int:
+    from ..datasets import DATASETS, data_root
+
+    root = data_root(args.root)
+    print(f"data root: {root}  (set GRAPHKD_DATA or --root to change)\n")
+    print("| name | source | nodes | edges | features | classes | splits | offline |")
+    print("|---|---|---:|---:|---:|---:|---|---|")
+    for info in DATASETS.values():
+        here = "yes" if info.available(root) else "no"
+        print(
+            f"| {info.name} | {info.source} | {info.nodes:,} | {info.edges:,} | {info.features:,} | "
+            f"{info.classes} | {', '.join(info.splits)} | {here} |"
+        )
+    return 0
+
+
+def _cmd_train(args: argparse.Namespace) -> int:
+    from ..eval import markdown_table, run_seeds, summarize, write_results
+
+    seeds = args.seed_list if args.seed_list else list(range(args.seeds))
+    model_kwargs = {
+        "hidden_channels": args.hidden,
+        "num_layers": args.layers,
+        "dropout": args.dropout,
+        "norm": args.norm,
+        "residual": args.residual,
+    }
+    trainer_kwargs = {
+        "epochs": args.epochs,
+        "lr": args.lr,
+        "weight_decay": args.weight_decay,
+        "optimizer": args.optimizer,
+        "patience": args.patience,
+        "device": args.device,
+        "progress": args.progress,
+    }
+    dataset_kwargs = dict(_parse_options(args.option))
+    results = run_seeds(
+        args.dataset,
+        args.model,
+        seeds,
+        root=args.root,
+        split=args.split,
+        model_kwargs=model_kwargs,
+        trainer_kwargs=trainer_kwargs,
+        dataset_kwargs=dataset_kwargs,
+    )
+    split = args.split or "default"
+    title = f"{args.dataset} ({split} split), {len(seeds)} seed(s), checkpoint chosen on validation accuracy"
+    print(markdown_table(summarize(results), title))
+    if args.out:
+        config = {
+            "command": "train",
+            "dataset": args.dataset,
+            "split": args.split,
+            "models": args.model,
+            "seeds": seeds,
+            "model": model_kwargs,
+            "trainer": {**trainer_kwargs, "progress": None},
+            "dataset_options": dataset_kwargs,
+            "root": args.root,
+        }
+        folder = write_results(args.out, config, results, title)
+        print(f"results written to {folder}/ (results.json, results.md, runs.csv)")
+    return 0
+
+
+def _parse_options(items: list[str]) -> list[tuple[str, object]]:
+    out = []
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise ValueError(f"--option expects KEY=VALUE, got {item!r}")
+        out.append((key.strip(), _literal(value.strip())))
+    return out
+
+
+def _literal(value: str) -> object:
+    for cast in (int, float):
+        try:
+            return cast(value)
+        except ValueError:
+            pass
+    return {"true": True, "false": False}.get(value.lower(), value)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="graphkd", description="Knowledge distillation for graph neural networks.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("datasets", help="list dataset names, sizes and whether they are available offline")
+    p.add_argument("--root", help="data root (default: $GRAPHKD_DATA or ./datasets)")
+    p.set_defaults(func=_cmd_datasets)
+
+    p = sub.add_parser("train", help="train and evaluate models on a dataset over several seeds")
+    p.add_argument("--dataset", default="csbm", help="dataset name (see `graphkd datasets`; default: csbm)")
+    p.add_argument(
+        "--model", nargs="+", default=["gcn"], help="one or more of gcn, sage, gat, gin, appnp, mlp (default: gcn)"
+    )
+    p.add_argument("--seeds", type=int, default=5, help="run seeds 0..N-1 (default: 5)")
+    p.add_argument("--seed-list", type=int, nargs="+", help="explicit seeds (overrides --seeds)")
+    p.add_argument("--split", help="public, cpf or random (default: the dataset's first split)")
+    p.add_argument(
+        "--option",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="dataset option, e.g. homophily=0.5 or train_per_class=20 (repeatable)",
+    )
+    p.add_argument("--root", help="data root (default: $GRAPHKD_DATA or ./datasets)")
+    p.add_argument("--hidden", type=int, default=64, help="hidden channels (default: 64)")
+    p.add_argument("--layers", type=int, default=2, help="number of layers (default: 2)")
+    p.add_argument("--dropout", type=float, default=0.5, help="dropout (default: 0.5)")
+    p.add_argument("--norm", choices=["batch", "layer"], help="normalisation after hidden layers")
+    p.add_argument("--residual", action="store_true", help="residual connections")
+    p.add_argument("--lr", type=float, default=0.01, help="learning rate (default: 0.01)")
+    p.add_argument("--weight-decay", type=float, default=5e-4, help="weight decay (default: 5e-4)")
+    p.add_argument("--optimizer", default="adam", help="adam or adamw (default: adam)")
+    p.add_argument("--epochs", type=int, default=500, help="maximum epochs (default: 500)")
+    p.add_argument("--patience", type=int, default=100, help="early-stopping patience (default: 100)")
+    p.add_argument("--device", help="cpu or cuda (default: cuda if available)")
+    p.add_argument("--out", help="write results.json, results.md and runs.csv into this folder")
+    p.add_argument(
+        "--progress",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="show progress bars (default: when stderr is a terminal)",
+    )
+    p.set_defaults(func=_cmd_train)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    r"""Entry point of the ``graphkd`` command. Bad input exits with status 2 and one line."""
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except (ValueError, FileNotFoundError) as err:
+        print(f"graphkd: error: {err}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

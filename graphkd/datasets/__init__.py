@@ -1,0 +1,25 @@
+r"""Datasets: one :func:`load` front door, the catalogue of names, splits and validation."""
+
+from .csbm import csbm
+from .load import dataset_info, load
+from .ogb import load_ogb
+from .registry import DATASETS, DatasetInfo
+from .root import data_root
+from .splits import cpf_split, largest_connected_component, public_split, random_split
+from .validate import validate_data, validate_edge_index
+
+__all__ = [
+    "DATASETS",
+    "DatasetInfo",
+    "cpf_split",
+    "csbm",
+    "data_root",
+    "dataset_info",
+    "largest_connected_component",
+    "load",
+    "load_ogb",
+    "public_split",
+    "random_split",
+    "validate_data",
+    "validate_edge_index",
+]

@@ -1,0 +1,122 @@
+"""Train/validation/test splits: public, CPF per-class, random fractions.
+
+Every split function returns a shallow copy of ``data`` with boolean ``train_mask``,
+``val_mask`` and ``test_mask`` of shape ``[num_nodes]``; the input is never modified. OGB's
+official split is applied by :func:`graphkd.datasets.ogb.load_ogb`.
+"""
+
+from __future__ import annotations
+
+import copy
+
+import torch
+from torch import Tensor
+from torch_geometric.data import Data
+from torch_geometric.transforms import LargestConnectedComponents
+
+__all__ = ["cpf_split", "largest_connected_component", "public_split", "random_split", "set_masks"]
+
+
+def set_masks(data: Data, train: Tensor, val: Tensor, test: Tensor) -> Data:
+    r"""Returns a shallow copy of ``data`` whose masks select the given node indices (or masks)."""
+    n = data.num_nodes
+    out = copy.copy(data)
+    for key, idx in (("train_mask", train), ("val_mask", val), ("test_mask", test)):
+        if idx.dtype == torch.bool:
+            mask = idx.clone()
+        else:
+            mask = torch.zeros(n, dtype=torch.bool)
+            mask[idx] = True
+        out[key] = mask
+    return out
+
+
+def public_split(data: Data, index: int = 0) -> Data:
+    r"""Keeps the split shipped with the dataset.
+
+    Datasets with several public splits (WebKB, Actor, the heterophilous graphs store masks of
+    shape ``[num_nodes, num_splits]``) use split ``index % num_splits``.
+
+    Raises:
+        ValueError: if the dataset has no public split.
+    """
+    train = getattr(data, "train_mask", None)
+    if train is None:
+        raise ValueError("this dataset has no public split; use split='cpf' or split='random' instead")
+    if train.dim() == 1:
+        return set_masks(data, data.train_mask, data.val_mask, data.test_mask)
+    k = index % train.size(1)
+    return set_masks(data, data.train_mask[:, k], data.val_mask[:, k], data.test_mask[:, k])
+
+
+def largest_connected_component(data: Data) -> Data:
+    r"""Restricts ``data`` to its largest connected component (nodes relabelled in order)."""
+    return LargestConnectedComponents(num_components=1)(copy.copy(data))
+
+
+def cpf_split(
+    data: Data,
+    seed: int = 0,
+    train_per_class: int = 20,
+    val_per_class: int = 30,
+    lcc: bool = True,
+) -> Data:
+    r"""The per-class split of CPF and GLNN (`Yang et al., WWW 2021
+    <https://arxiv.org/abs/2103.02885>`_; `Zhang et al., ICLR 2022
+    <https://arxiv.org/abs/2110.08727>`_).
+
+    On the largest connected component, ``train_per_class`` nodes of each class are drawn for
+    training and ``val_per_class`` more for validation; all remaining nodes are test nodes.
+
+    Args:
+        data (Data): the graph, with labels ``y``.
+        seed (int, optional): seed of the draw (default: :obj:`0`).
+        train_per_class (int, optional): training nodes per class (default: :obj:`20`).
+        val_per_class (int, optional): validation nodes per class (default: :obj:`30`).
+        lcc (bool, optional): restrict to the largest connected component first
+            (default: :obj:`True`).
+
+    Raises:
+        ValueError: if a class has fewer than ``train_per_class + val_per_class + 1`` nodes.
+    """
+    if train_per_class < 1 or val_per_class < 1:
+        raise ValueError(f"train_per_class and val_per_class must be >= 1, got {train_per_class} and {val_per_class}")
+    if lcc:
+        data = largest_connected_component(data)
+    gen = torch.Generator().manual_seed(seed)
+    y = data.y
+    need = train_per_class + val_per_class
+    train, val = [], []
+    for c in torch.unique(y).tolist():
+        idx = (y == c).nonzero().flatten()
+        if idx.numel() <= need:
+            raise ValueError(
+                f"class {c} has {idx.numel()} nodes, too few for {train_per_class} train + "
+                f"{val_per_class} val per class and at least one test node"
+            )
+        idx = idx[torch.randperm(idx.numel(), generator=gen)]
+        train.append(idx[:train_per_class])
+        val.append(idx[train_per_class:need])
+    train_idx, val_idx = torch.cat(train), torch.cat(val)
+    test = torch.ones(data.num_nodes, dtype=torch.bool)
+    test[train_idx] = False
+    test[val_idx] = False
+    return set_masks(data, train_idx, val_idx, test)
+
+
+def random_split(data: Data, seed: int = 0, train: float = 0.6, val: float = 0.2) -> Data:
+    r"""A uniformly random split with fractions ``train``, ``val`` and ``1 - train - val``.
+
+    Raises:
+        ValueError: if the fractions are not in ``(0, 1)`` or leave no test node.
+    """
+    if not (0 < train < 1 and 0 < val < 1 and train + val < 1):
+        raise ValueError(
+            f"split fractions must satisfy 0 < train, val and train + val < 1, got train={train}, val={val}"
+        )
+    n = data.num_nodes
+    perm = torch.randperm(n, generator=torch.Generator().manual_seed(seed))
+    n_train, n_val = int(round(train * n)), int(round(val * n))
+    if n_train == 0 or n_val == 0 or n_train + n_val >= n:
+        raise ValueError(f"fractions train={train}, val={val} leave an empty split on {n} nodes")
+    return set_masks(data, perm[:n_train], perm[n_train : n_train + n_val], perm[n_train + n_val :])

@@ -1,0 +1,18 @@
+r"""Evaluation: accuracy, multi-seed runs (mean ± std at best validation) and reports."""
+
+from .metrics import accuracy, evaluate, predict
+from .report import environment, markdown_table, write_results
+from .runs import RunResult, Summary, run_seeds, summarize
+
+__all__ = [
+    "RunResult",
+    "Summary",
+    "accuracy",
+    "environment",
+    "evaluate",
+    "markdown_table",
+    "predict",
+    "run_seeds",
+    "summarize",
+    "write_results",
+]

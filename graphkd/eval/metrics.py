@@ -1,0 +1,47 @@
+"""Accuracy of a model on the split masks of a graph."""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor
+from torch_geometric.data import Data
+
+from ..nn.base import Model
+
+__all__ = ["accuracy", "evaluate", "predict"]
+
+
+def accuracy(logits: Tensor, y: Tensor, mask: Tensor | None = None) -> float:
+    r"""Fraction of nodes (in ``mask``) whose arg-max logit equals the label."""
+    if mask is not None:
+        logits, y = logits[mask], y[mask]
+    if y.numel() == 0:
+        raise ValueError("accuracy over an empty set of nodes")
+    return float((logits.argmax(dim=-1) == y).float().mean())
+
+
+@torch.no_grad()
+def predict(model: Model, data: Data, batch_size: int = 65536) -> Tensor:
+    r"""Logits for every node, by layer-wise :meth:`Model.inference` (MLPs ignore the graph)."""
+    device = model._device()
+    if data.num_nodes <= batch_size:  # small graph: one forward on the model's device
+        was_training = model.training
+        model.eval()
+        try:
+            ei = data.edge_index.to(device) if model.uses_graph else None
+            return model(data.x.to(device), ei).cpu()
+        finally:
+            model.train(was_training)
+    return model.inference(data.x, data.edge_index, batch_size=batch_size).cpu()
+
+
+def evaluate(model: Model, data: Data, batch_size: int = 65536) -> dict[str, float]:
+    r"""Accuracy on ``train``/``val``/``test`` masks (a split whose mask is empty is left out)."""
+    logits = predict(model, data, batch_size)
+    y = data.y.cpu()
+    out = {}
+    for split in ("train", "val", "test"):
+        mask = data[f"{split}_mask"].cpu()
+        if bool(mask.any()):
+            out[split] = accuracy(logits, y, mask)
+    return out

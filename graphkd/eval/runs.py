@@ -1,0 +1,123 @@
+"""Multi-seed experiments: train and evaluate models over seeds, summarised as mean ± std."""
+
+from __future__ import annotations
+
+import os
+import statistics
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..datasets import load
+from ..nn import build_model
+from ..train import Trainer
+from ..utils.seed import seed_everything
+
+__all__ = ["RunResult", "Summary", "run_seeds", "summarize"]
+
+
+@dataclass(frozen=True)
+class RunResult:
+    r"""One model trained with one seed, its metrics at the best-validation epoch."""
+
+    model: str
+    seed: int
+    best_epoch: int
+    epochs_run: int
+    train_acc: float
+    val_acc: float
+    test_acc: float
+    train_time_s: float
+
+
+@dataclass(frozen=True)
+class Summary:
+    r"""Mean ± (sample) standard deviation over seeds for one model."""
+
+    model: str
+    runs: int
+    test_mean: float
+    test_std: float
+    val_mean: float
+    val_std: float
+    train_time_s: float
+    seeds: list[int] = field(default_factory=list)
+
+
+def run_seeds(
+    dataset: str,
+    models: list[str],
+    seeds: list[int],
+    root: str | os.PathLike | None = None,
+    split: str | None = None,
+    model_kwargs: dict[str, Any] | None = None,
+    trainer_kwargs: dict[str, Any] | None = None,
+    dataset_kwargs: dict[str, Any] | None = None,
+    per_model_kwargs: dict[str, dict[str, Any]] | None = None,
+) -> list[RunResult]:
+    r"""Trains every model in ``models`` once per seed on ``dataset`` and evaluates it.
+
+    Seed ``s`` draws the split (where the split is random), the initial weights and dropout, so
+    run ``s`` of every model sees the same split. Checkpoints are chosen on validation accuracy.
+
+    Args:
+        dataset (str): a name for :func:`graphkd.datasets.load`.
+        models (list[str]): model names for :func:`graphkd.nn.build_model`.
+        seeds (list[int]): one run per seed.
+        root, split: passed to :func:`graphkd.datasets.load`.
+        model_kwargs (dict, optional): arguments for every model (``hidden_channels``, ``num_layers`` …).
+        trainer_kwargs (dict, optional): arguments for :class:`graphkd.train.Trainer`.
+        dataset_kwargs (dict, optional): options for :func:`graphkd.datasets.load`.
+        per_model_kwargs (dict, optional): extra arguments for one model, by name.
+    """
+    if not seeds:
+        raise ValueError("run_seeds needs at least one seed")
+    if not models:
+        raise ValueError("run_seeds needs at least one model name")
+    results = []
+    for seed in seeds:
+        data = load(dataset, root=root, split=split, seed=seed, **(dataset_kwargs or {}))
+        for name in models:
+            kwargs = {**(model_kwargs or {}), **(per_model_kwargs or {}).get(name, {})}
+            trainer = Trainer(**(trainer_kwargs or {}))
+            seed_everything(seed)
+            model = build_model(name, data.num_features, data.num_classes, **kwargs)
+            history = trainer.fit(model, data, seed=seed)
+            best = history.best
+            results.append(
+                RunResult(
+                    name,
+                    seed,
+                    best.epoch,
+                    len(history.epochs),
+                    best.train_acc,
+                    best.val_acc,
+                    float(best.test_acc),
+                    history.train_time_s,
+                )
+            )
+    return results
+
+
+def summarize(results: list[RunResult]) -> list[Summary]:
+    r"""One :class:`Summary` per model, in first-seen order."""
+    out = []
+    for name in dict.fromkeys(r.model for r in results):
+        rows = [r for r in results if r.model == name]
+        test, val = [r.test_acc for r in rows], [r.val_acc for r in rows]
+        out.append(
+            Summary(
+                name,
+                len(rows),
+                statistics.fmean(test),
+                _std(test),
+                statistics.fmean(val),
+                _std(val),
+                statistics.fmean(r.train_time_s for r in rows),
+                [r.seed for r in rows],
+            )
+        )
+    return out
+
+
+def _std(values: list[float]) -> float:
+    return statistics.stdev(values) if len(values) > 1 else 0.0

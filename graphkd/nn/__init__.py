@@ -1,0 +1,10 @@
+r"""Models: GNN teachers over PyG layers and MLP students, with one contract (see :class:`Model`)."""
+
+from .appnp import APPNP
+from .base import Model
+from .gnn import GAT, GCN, GIN, GNN, GraphSAGE
+from .graph import Chunk, Graph
+from .mlp import MLP
+from .models import MODELS, build_model
+
+__all__ = ["APPNP", "GAT", "GCN", "GIN", "GNN", "MLP", "MODELS", "Chunk", "Graph", "GraphSAGE", "Model", "build_model"]

@@ -1,0 +1,200 @@
+"""The base of every graphkd model: a stack of layers with one forward/inference contract."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from torch import Tensor, nn
+
+from ..resolver import resolve
+
+__all__ = ["ACTIVATIONS", "NORMS", "Model"]
+
+NORMS: dict[str, Any] = {"batch": nn.BatchNorm1d, "layer": nn.LayerNorm, "none": None}
+ACTIVATIONS: dict[str, Any] = {
+    "relu": nn.ReLU,
+    "elu": nn.ELU,
+    "gelu": nn.GELU,
+    "leaky-relu": nn.LeakyReLU,
+    "tanh": nn.Tanh,
+}
+
+
+class Model(nn.Module):
+    r"""A stack of ``num_layers`` layers ``in → hidden → … → out`` with, after each hidden layer,
+    an optional residual connection, normalisation, activation and dropout.
+
+    Subclasses build one layer in :meth:`init_layer` and apply it in :meth:`apply_layer`;
+    graph models also turn ``edge_index`` into what their layers consume in :meth:`prepare`.
+
+    Contract shared by teachers and students:
+
+    * ``forward(x, edge_index=None)`` returns raw logits ``[N, out_channels]``;
+    * ``forward(..., return_hidden=True)`` returns ``(logits, [h_1, …, h_L])`` where ``h_l`` is
+      layer ``l``'s output after residual, norm and activation (before dropout) and
+      ``h_L`` is the logits;
+    * ``inference(x, edge_index)`` computes the same in evaluation mode, one layer at a time
+      over chunks of nodes, so memory scales with one layer's activations.
+
+    Args:
+        in_channels (int): input feature size.
+        hidden_channels (int): hidden size.
+        out_channels (int): number of classes (size of the logits).
+        num_layers (int, optional): number of layers (default: :obj:`2`).
+        dropout (float, optional): dropout after each hidden layer (default: :obj:`0.5`).
+        norm (str, optional): ``"batch"``, ``"layer"`` or ``None`` (default: :obj:`None`).
+        residual (bool, optional): add the layer's input to its output where their sizes agree
+            (hidden → hidden layers) (default: :obj:`False`).
+        act (str, optional): activation, one of ``relu``, ``elu``, ``gelu``, ``leaky-relu``,
+            ``tanh`` (default: :obj:`"relu"`).
+    """
+
+    uses_graph: bool = True
+
+    def __init__(
+        self,
+        in_channels: int,
+        hidden_channels: int,
+        out_channels: int,
+        num_layers: int = 2,
+        dropout: float = 0.5,
+        norm: str | None = None,
+        residual: bool = False,
+        act: str = "relu",
+    ) -> None:
+        super().__init__()
+        for key, value in (
+            ("in_channels", in_channels),
+            ("hidden_channels", hidden_channels),
+            ("out_channels", out_channels),
+            ("num_layers", num_layers),
+        ):
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise ValueError(f"{key} must be a positive integer, got {value!r}")
+        if not 0.0 <= dropout < 1.0:
+            raise ValueError(f"dropout must lie in [0, 1), got {dropout!r}")
+        self.in_channels, self.hidden_channels, self.out_channels = in_channels, hidden_channels, out_channels
+        self.num_layers, self.dropout, self.residual = num_layers, dropout, residual
+        self.norm_name = "none" if norm is None else norm
+        norm_cls = resolve(self.norm_name, NORMS, "norm")
+        self.act = resolve(act, ACTIVATIONS, "activation")()
+        dims = [in_channels] + [hidden_channels] * (num_layers - 1) + [out_channels]
+        self.dims = dims
+        self.layers = nn.ModuleList(
+            self.init_layer(dims[i], dims[i + 1], i == num_layers - 1) for i in range(num_layers)
+        )
+        self.norms = nn.ModuleList(
+            norm_cls(hidden_channels) if norm_cls is not None else nn.Identity() for _ in range(num_layers - 1)
+        )
+
+    # -- hooks ------------------------------------------------------------------------------
+    def init_layer(self, in_channels: int, out_channels: int, last: bool) -> nn.Module:
+        raise NotImplementedError
+
+    def prepare(self, edge_index: Tensor | None, num_nodes: int) -> Any:
+        r"""Turns ``edge_index`` into the graph the layers consume (once per call)."""
+        return edge_index
+
+    def apply_layer(self, i: int, x: Tensor, graph: Any) -> Tensor:
+        raise NotImplementedError
+
+    def apply_layer_chunked(self, i: int, x: Tensor, graph: Any, batch_size: int) -> Tensor:
+        r"""Layer ``i`` over all nodes, ``batch_size`` target nodes at a time."""
+        device = self._device()
+        return torch.cat([self.apply_layer(i, c.to(device), graph).to(x.device) for c in x.split(batch_size)])
+
+    # -- shared logic -----------------------------------------------------------------------
+    def _post(self, i: int, x: Tensor, out: Tensor) -> Tensor:
+        if self.residual and out.shape == x.shape:
+            out = out + x
+        return self.act(self.norms[i](out))
+
+    def _check_input(self, x: Tensor, edge_index: Tensor | None) -> None:
+        if not isinstance(x, Tensor) or x.dim() != 2 or x.size(1) != self.in_channels:
+            shape = list(x.shape) if isinstance(x, Tensor) else type(x).__name__
+            raise ValueError(f"{type(self).__name__} expects x of shape [num_nodes, {self.in_channels}], got {shape}")
+        if self.uses_graph and edge_index is None:
+            raise ValueError(f"{type(self).__name__} needs edge_index; only MLP students run without a graph")
+
+    def forward(
+        self, x: Tensor, edge_index: Tensor | None = None, return_hidden: bool = False
+    ) -> Tensor | tuple[Tensor, list[Tensor]]:
+        self._check_input(x, edge_index)
+        graph = self.prepare(edge_index, x.size(0)) if self.uses_graph else None
+        hidden: list[Tensor] = []
+        h = x
+        for i in range(self.num_layers):
+            out = self.apply_layer(i, h, graph)
+            if i < self.num_layers - 1:
+                out = self._post(i, h, out)
+                h = nn.functional.dropout(out, self.dropout, self.training)
+            hidden.append(out)
+        out = self.finish(out, graph)
+        hidden[-1] = out
+        return (out, hidden) if return_hidden else out
+
+    def finish(self, logits: Tensor, graph: Any) -> Tensor:
+        r"""A last step after the layer stack (APPNP's propagation); identity by default."""
+        return logits
+
+    def finish_chunked(self, logits: Tensor, graph: Any, batch_size: int) -> Tensor:
+        return self.finish(logits, graph)
+
+    @torch.no_grad()
+    def inference(
+        self,
+        x: Tensor,
+        edge_index: Tensor | None = None,
+        batch_size: int = 65536,
+        return_hidden: bool = False,
+    ) -> Tensor | tuple[Tensor, list[Tensor]]:
+        r"""Full-graph inference in evaluation mode, one layer at a time over node chunks.
+
+        ``x`` and ``edge_index`` may stay on the CPU while the model is on a GPU: each chunk's
+        inputs are moved to the model's device and its outputs back to ``x``'s device, so the
+        device holds one chunk, not the graph. Equals ``forward`` in eval mode.
+
+        Args:
+            x (Tensor): node features ``[N, in_channels]``.
+            edge_index (Tensor, optional): the graph (ignored by MLPs).
+            batch_size (int, optional): target nodes per chunk (default: :obj:`65536`).
+            return_hidden (bool, optional): also return every layer's output (default: :obj:`False`).
+        """
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+        self._check_input(x, edge_index)
+        was_training = self.training
+        self.eval()
+        try:
+            graph = self.prepare(edge_index, x.size(0)) if self.uses_graph else None
+            hidden: list[Tensor] = []
+            h = x
+            for i in range(self.num_layers):
+                out = self.apply_layer_chunked(i, h, graph, batch_size)
+                if i < self.num_layers - 1:
+                    out = self._post_chunked(i, h, out, batch_size)
+                    h = out
+                hidden.append(out)
+            out = self.finish_chunked(out, graph, batch_size)
+            hidden[-1] = out
+        finally:
+            self.train(was_training)
+        return (out, hidden) if return_hidden else out
+
+    def _post_chunked(self, i: int, x: Tensor, out: Tensor, batch_size: int) -> Tensor:
+        device = self._device()
+        parts = [
+            self._post(i, xc.to(device), oc.to(device)).to(out.device)
+            for xc, oc in zip(x.split(batch_size), out.split(batch_size), strict=True)
+        ]
+        return torch.cat(parts)
+
+    def _device(self) -> torch.device:
+        return next(self.parameters()).device
+
+    def extra_repr(self) -> str:
+        return (
+            f"{self.in_channels}, {self.hidden_channels}, {self.out_channels}, num_layers={self.num_layers}, "
+            f"dropout={self.dropout}, norm={self.norm_name}, residual={self.residual}"
+        )

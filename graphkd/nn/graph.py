@@ -1,0 +1,82 @@
+"""The graph a GNN consumes, and its split into one-hop chunks for layer-wise inference."""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+
+import torch
+from torch import Tensor
+from torch_geometric.utils import coalesce, to_torch_csr_tensor
+
+from ..datasets.validate import validate_edge_index
+
+__all__ = ["Chunk", "Graph"]
+
+
+@dataclass
+class Chunk:
+    r"""Target nodes ``[start, start + size)`` with all their in-edges.
+
+    ``n_id`` lists the local nodes (targets first, then the other sources) and ``edge_index``
+    is relabelled to them, so a message-passing layer run on ``x[n_id]`` gives exact outputs
+    for the first ``size`` rows.
+    """
+
+    start: int
+    size: int
+    n_id: Tensor
+    edge_index: Tensor
+    edge_weight: Tensor | None
+
+
+@dataclass
+class Graph:
+    r"""``edge_index`` (and optional ``edge_weight``) of a graph with ``num_nodes`` nodes."""
+
+    edge_index: Tensor
+    num_nodes: int
+    edge_weight: Tensor | None = None
+    _chunks: dict[int, list[Chunk]] = field(default_factory=dict, repr=False)
+    _adj_t: Tensor | None = field(default=None, repr=False)
+
+    @classmethod
+    def from_edge_index(cls, edge_index: Tensor, num_nodes: int) -> Graph:
+        r"""Checks ``edge_index`` and removes duplicate edges (a graph, not a multigraph)."""
+        validate_edge_index(edge_index, num_nodes)
+        return cls(coalesce(edge_index.long(), num_nodes=num_nodes), num_nodes)
+
+    def adj_t(self) -> Tensor:
+        r"""The transposed adjacency as a sparse CSR tensor (row ``i`` holds ``i``'s in-edges,
+        valued by ``edge_weight`` or 1), for sparse-dense aggregation. Cached."""
+        if self._adj_t is None:
+            with warnings.catch_warnings():  # torch flags sparse CSR as beta on every build
+                warnings.simplefilter("ignore", UserWarning)
+                self._adj_t = to_torch_csr_tensor(
+                    self.edge_index.flip(0), self.edge_weight, size=(self.num_nodes, self.num_nodes)
+                )
+        return self._adj_t
+
+    def chunks(self, batch_size: int) -> list[Chunk]:
+        r"""The graph cut into chunks of ``batch_size`` target nodes (computed once, cached)."""
+        if batch_size not in self._chunks:
+            self._chunks[batch_size] = list(self._make_chunks(batch_size))
+        return self._chunks[batch_size]
+
+    def _make_chunks(self, batch_size: int):
+        src, dst = self.edge_index
+        perm = torch.argsort(dst, stable=True)
+        src, dst = src[perm], dst[perm]
+        weight = self.edge_weight[perm] if self.edge_weight is not None else None
+        ptr = torch.zeros(self.num_nodes + 1, dtype=torch.long, device=dst.device)
+        ptr[1:] = torch.cumsum(torch.bincount(dst, minlength=self.num_nodes), 0)
+        for start in range(0, self.num_nodes, batch_size):
+            stop = min(start + batch_size, self.num_nodes)
+            lo, hi = int(ptr[start]), int(ptr[stop])
+            s, d = src[lo:hi], dst[lo:hi] - start
+            inside = (s >= start) & (s < stop)
+            others = torch.unique(s[~inside])
+            local_src = torch.where(inside, s - start, stop - start + torch.searchsorted(others, s))
+            n_id = torch.cat([torch.arange(start, stop, device=s.device), others])
+            w = weight[lo:hi] if weight is not None else None
+            yield Chunk(start, stop - start, n_id, torch.stack([local_src, d]), w)

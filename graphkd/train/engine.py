@@ -1,0 +1,163 @@
+"""One training engine for every graphkd model."""
+
+from __future__ import annotations
+
+import copy
+import sys
+import time
+from collections.abc import Callable
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+from torch_geometric.data import Data
+from tqdm.auto import tqdm
+
+from ..datasets.validate import validate_data
+from ..eval.metrics import evaluate
+from ..nn.base import Model
+from ..resolver import resolve
+from ..utils.seed import seed_everything
+from .batches import Batch, BatchSource, FullBatch
+from .history import EpochRecord, History
+
+__all__ = ["LossFn", "OPTIMIZERS", "Trainer", "cross_entropy_loss"]
+
+LossFn = Callable[[Model, Batch], Tensor]
+OPTIMIZERS = {"adam": torch.optim.Adam, "adamw": torch.optim.AdamW}
+
+
+def cross_entropy_loss(model: Model, batch: Batch) -> Tensor:
+    r"""Cross-entropy on the batch's labelled nodes (the default objective)."""
+    logits = model(batch.x, batch.edge_index)
+    return F.cross_entropy(logits[batch.mask], batch.y[batch.mask])
+
+
+class Trainer:
+    r"""Trains a model, selecting the checkpoint with the best **validation** accuracy.
+
+    After :meth:`fit` the model holds the selected weights. Test accuracy is recorded per
+    epoch for reporting (at the selected epoch), never used to select.
+
+    Args:
+        epochs (int, optional): maximum number of epochs (default: :obj:`500`).
+        lr (float, optional): learning rate (default: :obj:`0.01`).
+        weight_decay (float, optional): weight decay (default: :obj:`5e-4`).
+        optimizer (str, optional): ``"adam"`` or ``"adamw"`` (default: :obj:`"adam"`).
+        patience (int, optional): stop after this many epochs without a better validation
+            accuracy; ``None`` never stops early (default: :obj:`100`).
+        device (str, optional): where to train (default: CUDA if available, else CPU).
+        eval_batch_size (int, optional): chunk size of layer-wise evaluation (default: :obj:`65536`).
+        progress (bool, optional): show a progress bar; ``None``: when stderr is a terminal.
+    """
+
+    def __init__(
+        self,
+        epochs: int = 500,
+        lr: float = 0.01,
+        weight_decay: float = 5e-4,
+        optimizer: str = "adam",
+        patience: int | None = 100,
+        device: str | torch.device | None = None,
+        eval_batch_size: int = 65536,
+        progress: bool | None = None,
+    ) -> None:
+        if epochs < 1:
+            raise ValueError(f"epochs must be >= 1, got {epochs}")
+        if lr <= 0 or weight_decay < 0:
+            raise ValueError(f"lr must be > 0 and weight_decay >= 0, got lr={lr}, weight_decay={weight_decay}")
+        if patience is not None and patience < 1:
+            raise ValueError(f"patience must be >= 1 or None, got {patience}")
+        self.epochs, self.lr, self.weight_decay, self.patience = epochs, lr, weight_decay, patience
+        self.optimizer_cls = resolve(optimizer, OPTIMIZERS, "optimizer")
+        self.optimizer = optimizer
+        self.device = torch.device(device) if device is not None else _default_device()
+        self.eval_batch_size = eval_batch_size
+        self.progress = progress
+
+    def fit(
+        self,
+        model: Model,
+        data: Data,
+        loss_fn: LossFn = cross_entropy_loss,
+        batches: BatchSource | None = None,
+        seed: int | None = None,
+    ) -> History:
+        r"""Trains ``model`` on ``data`` and restores its best-validation weights.
+
+        Args:
+            model (Model): the model to train.
+            data (Data): the graph with ``train_mask``/``val_mask``/``test_mask`` (used for
+                evaluation; and for training unless ``batches`` is given).
+            loss_fn (LossFn, optional): ``loss_fn(model, batch) -> Tensor``
+                (default: :func:`cross_entropy_loss`).
+            batches (BatchSource, optional): the epoch's batches (default: :class:`FullBatch`).
+            seed (int, optional): seeds every generator first, so a CPU run is exactly
+                reproducible.
+        """
+        validate_data(data, num_classes=getattr(data, "num_classes", None))
+        num_classes = int(getattr(data, "num_classes", 0) or int(data.y.max()) + 1)
+        if model.out_channels != num_classes:
+            raise ValueError(
+                f"{type(model).__name__} has out_channels={model.out_channels} but the data has {num_classes} classes"
+            )
+        if model.in_channels != data.num_features:
+            raise ValueError(
+                f"{type(model).__name__} has in_channels={model.in_channels} "
+                f"but data.x has {data.num_features} features"
+            )
+        if seed is not None:
+            seed_everything(seed)
+        model.to(self.device)
+        data = data.to(self.device)
+        if batches is None:
+            batches = FullBatch(data)
+        opt = self.optimizer_cls(model.parameters(), lr=self.lr, weight_decay=self.weight_decay)
+        history = History()
+        best_val, best_state, waited = -1.0, None, 0
+        show = self.progress if self.progress is not None else sys.stderr.isatty()
+        bar = tqdm(range(self.epochs), disable=not show, desc=type(model).__name__, leave=False)
+        start = time.perf_counter()
+        for epoch in bar:
+            loss = self._epoch(model, batches, loss_fn, opt)
+            acc = evaluate(model, data, self.eval_batch_size)
+            history.epochs.append(EpochRecord(epoch, loss, acc["train"], acc["val"], acc.get("test")))
+            if acc["val"] > best_val:
+                best_val, history.best_epoch, waited = acc["val"], epoch, 0
+                best_state = copy.deepcopy({k: v.detach().cpu() for k, v in model.state_dict().items()})
+            else:
+                waited += 1
+            bar.set_postfix(loss=f"{loss:.4f}", val=f"{acc['val']:.4f}", best=f"{best_val:.4f}")
+            if self.patience is not None and waited >= self.patience:
+                history.stopped_early = True
+                break
+        history.train_time_s = time.perf_counter() - start
+        if best_state is not None:
+            model.load_state_dict(best_state)
+        return history
+
+    def _epoch(self, model: Model, batches: BatchSource, loss_fn: LossFn, opt: torch.optim.Optimizer) -> float:
+        model.train()
+        total, count = 0.0, 0
+        for batch in batches:
+            batch = batch.to(self.device)
+            opt.zero_grad()
+            loss = loss_fn(model, batch)
+            if not torch.isfinite(loss):
+                raise ValueError(f"training loss became {float(loss)}; lower the learning rate or check the inputs")
+            loss.backward()
+            opt.step()
+            total, count = total + float(loss.detach()), count + 1
+        if count == 0:
+            raise ValueError("the batch source yielded no batch for this epoch")
+        return total / count
+
+    def __repr__(self) -> str:
+        return (
+            f"Trainer(epochs={self.epochs}, lr={self.lr}, weight_decay={self.weight_decay}, "
+            f"optimizer={self.optimizer!r}, patience={self.patience}, device={str(self.device)!r})"
+        )
+
+
+def _default_device() -> torch.device:
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")

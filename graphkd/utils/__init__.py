@@ -1,0 +1,6 @@
+r"""Small shared helpers."""
+
+from .io import atomic_write_bytes, atomic_write_text
+from .seed import seed_everything
+
+__all__ = ["atomic_write_bytes", "atomic_write_text", "seed_everything"]
