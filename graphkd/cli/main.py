@@ -45,7 +45,8 @@ def _cmd_train(args: argparse.Namespace) -> int:
         "device": args.device,
         "progress": args.progress,
     }
-    dataset_kwargs = dict(_parse_options(args.option))
+    dataset_kwargs = dict(_parse_options(args.option, "--option"))
+    per_model = _per_model_options(args.model_option, args.model)
     results = run_seeds(
         args.dataset,
         args.model,
@@ -55,8 +56,11 @@ def _cmd_train(args: argparse.Namespace) -> int:
         model_kwargs=model_kwargs,
         trainer_kwargs=trainer_kwargs,
         dataset_kwargs=dataset_kwargs,
+        per_model_kwargs=per_model,
     )
-    split = args.split or "default"
+    from ..datasets import dataset_info
+
+    split = args.split or dataset_info(args.dataset).splits[0]
     title = f"{args.dataset} ({split} split), {len(seeds)} seed(s), checkpoint chosen on validation accuracy"
     print(markdown_table(summarize(results), title))
     if args.out:
@@ -68,6 +72,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
             "seeds": seeds,
             "model": model_kwargs,
             "trainer": {**trainer_kwargs, "progress": None},
+            "model_options": per_model,
             "dataset_options": dataset_kwargs,
             "root": args.root,
         }
@@ -76,12 +81,24 @@ def _cmd_train(args: argparse.Namespace) -> int:
     return 0
 
 
-def _parse_options(items: list[str]) -> list[tuple[str, object]]:
+def _per_model_options(items: list[str], models: list[str]) -> dict[str, dict[str, object]]:
+    # "KEY=VALUE" applies to every model, "MODEL.KEY=VALUE" to that model only.
+    out: dict[str, dict[str, object]] = {}
+    for key, value in _parse_options(items, "--model-option"):
+        target, dot, name = key.rpartition(".")
+        if dot and target not in models:
+            raise ValueError(f"--model-option {key}: model {target!r} is not among --model {' '.join(models)}")
+        for model in [target] if dot else models:
+            out.setdefault(model, {})[name] = value
+    return out
+
+
+def _parse_options(items: list[str], flag: str) -> list[tuple[str, object]]:
     out = []
     for item in items:
         key, sep, value = item.partition("=")
         if not sep or not key:
-            raise ValueError(f"--option expects KEY=VALUE, got {item!r}")
+            raise ValueError(f"{flag} expects KEY=VALUE, got {item!r}")
         out.append((key.strip(), _literal(value.strip())))
     return out
 
@@ -117,6 +134,13 @@ def build_parser() -> argparse.ArgumentParser:
         default=[],
         metavar="KEY=VALUE",
         help="dataset option, e.g. homophily=0.5 or train_per_class=20 (repeatable)",
+    )
+    p.add_argument(
+        "--model-option",
+        action="append",
+        default=[],
+        metavar="[MODEL.]KEY=VALUE",
+        help="model argument, for all models or one, e.g. sage.aggregator=gcn or gat.heads=4",
     )
     p.add_argument("--root", help="data root (default: $GRAPHKD_DATA or ./datasets)")
     p.add_argument("--hidden", type=int, default=64, help="hidden channels (default: 64)")

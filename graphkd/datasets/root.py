@@ -26,17 +26,24 @@ def _cache_root() -> Path:
     return Path(base).expanduser().resolve()
 
 
+def _writable(path: Path) -> bool:
+    # A folder whose permission bits are read-only counts as read-only even for root, who may
+    # write anyway: a shared mount marked r-x must never receive PyG's processed/ files.
+    return os.access(path, os.W_OK) and bool(path.stat().st_mode & 0o222)
+
+
 def working_dir(root: Path, rel: str) -> Path:
     r"""A writable directory holding ``root/rel`` for a PyG dataset class to process into.
 
     PyG writes a ``processed/`` folder beside ``raw/``. When ``root/rel`` is writable (or does
     not exist yet, so a download can create it) it is returned unchanged. When it is read-only
-    (a shared data mount), its files are linked into ``$GRAPHKD_CACHE`` (default
+    (a shared data mount; judged by its permission bits, so also when running as root), its
+    files are linked into ``$GRAPHKD_CACHE`` (default
     ``~/.cache/graphkd``) under a folder named by a hash of ``root``, and that mirror is returned;
     the shared files are never copied nor modified.
     """
     src = root / rel
-    if not src.exists() or os.access(src, os.W_OK):
+    if not src.exists() or _writable(src):
         return src
     key = hashlib.sha1(str(root).encode()).hexdigest()[:12]
     dst = _cache_root() / key / rel

@@ -9,7 +9,6 @@ internet, PyG downloads missing files as usual; where there is none, a missing f
 from __future__ import annotations
 
 import inspect
-import urllib.error
 from collections.abc import Callable
 from pathlib import Path
 
@@ -42,16 +41,17 @@ def pyg_reader(key: str, cls_path: str, rel: str, raw: str, **kwargs) -> Reader:
         import torch_geometric.datasets as pyg_datasets
 
         where = root / rel / raw
-        if not where.is_dir() and not download:
+        present = where.is_dir()
+        if not present and not download:
             raise _missing(key, where)
         cls = getattr(pyg_datasets, cls_path)
+        quiet = {"log": False} if "log" in inspect.signature(cls.__init__).parameters else {}
         try:
-            quiet = {"log": False} if "log" in inspect.signature(cls.__init__).parameters else {}
             dataset = cls(str(working_dir(root, rel)), **quiet, **kwargs)
-        except (urllib.error.URLError, OSError) as err:
-            if isinstance(err, FileNotFoundError) or where.is_dir():
+        except Exception as err:  # noqa: BLE001 - any failed download (urllib, fsspec, aiohttp)
+            if present:
                 raise
-            raise _missing(key, where, f"download failed: {err}") from err
+            raise _missing(key, where, f"download failed: {type(err).__name__}: {err}") from err
         return dataset[0]
 
     return read

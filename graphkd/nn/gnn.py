@@ -5,6 +5,7 @@ from __future__ import annotations
 from torch import Tensor, nn
 from torch_geometric.nn import GATConv, GCNConv, GINConv, SAGEConv
 from torch_geometric.nn.conv.gcn_conv import gcn_norm
+from torch_geometric.utils import add_remaining_self_loops
 
 from .base import Model
 from .graph import Graph
@@ -85,15 +86,40 @@ class GCN(GNN):
 
 
 class GraphSAGE(GNN):
-    r"""GraphSAGE with mean aggregation (`Hamilton et al., NeurIPS 2017
-    <https://arxiv.org/abs/1706.02216>`_):
-    :math:`\mathbf{x}'_i = \mathbf{W}_1\mathbf{x}_i + \mathbf{W}_2\,\mathrm{mean}_{j\in N(i)}\mathbf{x}_j`.
+    r"""GraphSAGE (`Hamilton et al., NeurIPS 2017 <https://arxiv.org/abs/1706.02216>`_).
 
-    Args are those of :class:`graphkd.nn.Model`.
+    ``aggregator="mean"`` (PyG's default):
+    :math:`\mathbf{x}'_i = \mathbf{W}_1\mathbf{x}_i + \mathbf{W}_2\,\mathrm{mean}_{j\in N(i)}\mathbf{x}_j`.
+    ``aggregator="gcn"`` (the paper's GCN variant, DGL's ``"gcn"``, used by the GLNN teachers):
+    :math:`\mathbf{x}'_i = \mathbf{W}\,\mathrm{mean}_{j\in N(i)\cup\{i\}}\mathbf{x}_j`.
+
+    Args:
+        aggregator (str, optional): ``"mean"`` or ``"gcn"`` (default: :obj:`"mean"`).
+        **kwargs: the arguments of :class:`graphkd.nn.Model`.
     """
 
+    AGGREGATORS = ("mean", "gcn")
+
+    def __init__(
+        self, in_channels: int, hidden_channels: int, out_channels: int, *, aggregator: str = "mean", **kwargs
+    ) -> None:
+        if aggregator not in self.AGGREGATORS:
+            raise ValueError(f"Unknown aggregator {aggregator!r}; valid choices: {', '.join(self.AGGREGATORS)}")
+        self.aggregator = aggregator
+        super().__init__(in_channels, hidden_channels, out_channels, **kwargs)
+
     def init_layer(self, in_channels: int, out_channels: int, last: bool) -> nn.Module:
-        return SAGEConv(in_channels, out_channels, aggr="mean")
+        return SAGEConv(in_channels, out_channels, aggr="mean", root_weight=self.aggregator == "mean")
+
+    def build_graph(self, edge_index: Tensor, num_nodes: int) -> Graph:
+        graph = super().build_graph(edge_index, num_nodes)
+        if self.aggregator == "gcn":
+            ei, _ = add_remaining_self_loops(graph.edge_index, num_nodes=num_nodes)
+            graph = Graph(ei, num_nodes)
+        return graph
+
+    def extra_repr(self) -> str:
+        return f"{super().extra_repr()}, aggregator={self.aggregator}"
 
 
 class GAT(GNN):

@@ -144,7 +144,9 @@ class Trainer:
             opt.zero_grad()
             loss = loss_fn(model, batch)
             if not torch.isfinite(loss):
-                raise ValueError(f"training loss became {float(loss)}; lower the learning rate or check the inputs")
+                raise ValueError(
+                    f"training loss became {float(loss.detach())}; lower the learning rate or check the inputs"
+                )
             loss.backward()
             opt.step()
             total, count = total + float(loss.detach()), count + 1

@@ -1,0 +1,71 @@
+import json
+import subprocess
+import sys
+
+import pytest
+
+from graphkd.cli import main
+
+
+def test_datasets_lists_every_name(capsys, tmp_path):
+    assert main(["datasets", "--root", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    for name in ("csbm", "cora", "cpf-a-photo", "ogbn-products", "tolokers"):
+        assert f"| {name} |" in out
+    assert "| csbm | embedded synthetic (contextual SBM) | 3,000 |" in out
+    assert "| cora | PyG Planetoid | 2,708 | 10,556 | 1,433 | 7 | public, cpf, random | no |" in out
+
+
+def test_train_writes_table_and_results(capsys, tmp_path):
+    argv = [
+        "train",
+        "--dataset",
+        "csbm",
+        "--model",
+        "sage",
+        "mlp",
+        "--seeds",
+        "2",
+        "--epochs",
+        "15",
+        "--option",
+        "num_nodes=400",
+        "--option",
+        "num_classes=3",
+        "--hidden",
+        "16",
+        "--out",
+        str(tmp_path),
+        "--model-option",
+        "sage.aggregator=gcn",
+    ]
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert "| sage |" in out and "| mlp |" in out and "results written to" in out
+    payload = json.loads((tmp_path / "results.json").read_text())
+    assert payload["config"]["dataset_options"] == {"num_nodes": 400, "num_classes": 3}
+    assert payload["config"]["seeds"] == [0, 1]
+    assert payload["config"]["model_options"] == {"sage": {"aggregator": "gcn"}}
+
+
+@pytest.mark.parametrize(
+    "argv, match",
+    [
+        (["train", "--dataset", "corra"], "Unknown dataset 'corra'; valid choices:"),
+        (["train", "--model", "gnc"], "Unknown model 'gnc'"),
+        (["train", "--option", "homophily"], "--option expects KEY=VALUE"),
+        (["train", "--model", "mlp", "--model-option", "sage.aggregator=gcn"], "model 'sage' is not among --model mlp"),
+        (["train", "--model", "sage", "--model-option", "aggregator=max"], "Unknown aggregator 'max'"),
+        (["train", "--dataset", "cora", "--root", "{tmp}"], "dataset 'cora' not found: looked in {tmp}"),
+    ],
+)
+def test_bad_input_is_one_clear_line(capsys, tmp_path, argv, match):
+    argv, match = [a.replace("{tmp}", str(tmp_path)) for a in argv], match.replace("{tmp}", str(tmp_path))
+    assert main([*argv, "--epochs", "1", "--seeds", "1"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("graphkd: error:") and match in err and "Traceback" not in err
+
+
+def test_installed_entry_point_runs():
+    out = subprocess.run([sys.executable, "-m", "graphkd", "datasets"], capture_output=True, text=True, check=True)
+    assert "| cora |" in out.stdout
