@@ -57,12 +57,23 @@ def load_ogb(name: str, root: Path, meta_dict: dict | None = None, download: boo
     folder = Path(meta_dict["dir_path"]) if meta_dict else root / name.replace("-", "_")
     if not download and not folder.is_dir():
         raise FileNotFoundError(
-            f"OGB dataset {name!r} not found: looked in {folder}. Set ${'GRAPHKD_DATA'} to the "
+            f"OGB dataset {name!r} not found: looked in {folder}. Set $GRAPHKD_DATA to the "
             f"folder holding {folder.name}/, or allow the download."
         )
+    present = folder.is_dir()
     if meta_dict is None:
         os.makedirs(root, exist_ok=True)
-    dataset, split = ogb_dataset(name, root, meta_dict)
+    try:
+        dataset, split = ogb_dataset(name, root, meta_dict)
+    except (ValueError, FileNotFoundError):
+        raise
+    except Exception as err:  # noqa: BLE001 - a failed download (network, or OGB's stdin prompt)
+        if present:
+            raise
+        raise FileNotFoundError(
+            f"OGB dataset {name!r} not found: looked in {folder} (download failed: {type(err).__name__}: {err}). "
+            f"Set $GRAPHKD_DATA to the folder holding {folder.name}/."
+        ) from err
     g = dataset[0]
     n = g.num_nodes
     masks = {}

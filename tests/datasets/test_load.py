@@ -43,6 +43,17 @@ def test_missing_root_says_where_and_how(tmp_path):
         load("ogbn-arxiv", root=tmp_path, download=False)
 
 
+def test_failed_download_is_a_clear_error(tmp_path, monkeypatch):
+    import ogb.nodeproppred
+
+    def offline(*args, **kwargs):
+        raise OSError("Name or service not known")
+
+    monkeypatch.setattr(ogb.nodeproppred, "PygNodePropPredDataset", offline)
+    with pytest.raises(FileNotFoundError, match=r"ogbn-arxiv.*download failed: OSError"):
+        load("ogbn-arxiv", root=tmp_path)
+
+
 def test_root_from_environment(monkeypatch, tmp_path):
     monkeypatch.setenv("GRAPHKD_DATA", str(tmp_path / "env-root"))
     with pytest.raises(FileNotFoundError, match="env-root"):

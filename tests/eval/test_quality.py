@@ -18,7 +18,13 @@ def test_cora_public_split_gcn_beats_mlp(data_root):
 
 def test_cpf_cora_sage_teacher(data_root):
     # GLNN's SAGE teacher (gcn aggregator) on the CPF split: 80.52 ± 1.77 published over 10 seeds.
-    results = run_seeds("cpf-cora", ["sage"], list(range(5)), root=data_root, trainer_kwargs=TRAINER,
-                        model_kwargs={"hidden_channels": 128, "dropout": 0.5, "aggregator": "gcn"})
+    results = run_seeds(
+        "cpf-cora",
+        ["sage"],
+        list(range(5)),
+        root=data_root,
+        trainer_kwargs=TRAINER,
+        model_kwargs={"hidden_channels": 128, "dropout": 0.5, "aggregator": "gcn"},
+    )
     (sage,) = summarize(results)
     assert sage.test_mean >= 0.79
