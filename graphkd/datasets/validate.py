@@ -56,8 +56,10 @@ def validate_data(data: Data, num_classes: int | None = None, require_splits: bo
         raise ValueError(
             f"data.x has {int(bad.sum())} NaN/Inf entries in {rows.numel()} nodes (first node: {int(rows[0])})"
         )
-    if not isinstance(y, Tensor) or y.dim() != 1 or y.size(0) != n:
+    if not isinstance(y, Tensor) or y.dim() != 1:
         raise ValueError(f"data.y must have shape [{n}] (one label per node), got {_shape(y)}")
+    if y.size(0) != n:
+        raise ValueError(f"data.y has {y.size(0)} labels but data.x has {n} rows: one label per node is needed")
     if y.is_floating_point():
         raise ValueError(f"data.y must hold integer class labels, got dtype {y.dtype}")
     if num_classes is None:
