@@ -1,6 +1,7 @@
 r"""Datasets: one :func:`load` front door, the catalogue of names, splits and validation."""
 
 from .csbm import csbm
+from .inductive import InductiveSplit, inductive_split
 from .load import dataset_info, load
 from .ogb import load_ogb
 from .registry import DATASETS, DatasetInfo
@@ -11,10 +12,12 @@ from .validate import validate_data, validate_edge_index
 __all__ = [
     "DATASETS",
     "DatasetInfo",
+    "InductiveSplit",
     "cpf_split",
     "csbm",
     "data_root",
     "dataset_info",
+    "inductive_split",
     "largest_connected_component",
     "load",
     "load_ogb",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import torch
 from torch_geometric.data import Data
 from torch_geometric.utils import coalesce, remove_self_loops, to_undirected
@@ -46,6 +48,18 @@ def csbm(
             2-layer GNN reaches about 98% and an MLP about 76% accuracy).
         seed (int, optional): random seed (default: :obj:`0`).
     """
+    for key, value in (
+        ("num_nodes", num_nodes),
+        ("num_classes", num_classes),
+        ("num_features", num_features),
+        ("seed", seed),
+    ):
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise ValueError(f"{key} must be an integer, got {value!r}")
+    if not all(math.isfinite(v) for v in (avg_degree, homophily, feature_noise)):
+        raise ValueError(
+            f"avg_degree, homophily and feature_noise must be finite, got {avg_degree}, {homophily}, {feature_noise}"
+        )
     if num_nodes < 2 or num_classes < 2 or num_features < 1:
         raise ValueError(
             f"csbm needs num_nodes >= 2, num_classes >= 2, num_features >= 1; got "

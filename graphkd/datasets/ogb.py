@@ -9,7 +9,8 @@ from typing import Any
 import numpy as np
 import torch
 from torch_geometric.data import Data
-from torch_geometric.utils import to_undirected
+
+from .root import has_files, remove_empty_dirs, working_dir, writable
 
 __all__ = ["load_ogb", "ogb_dataset"]
 
@@ -51,25 +52,35 @@ def load_ogb(name: str, root: Path, meta_dict: dict | None = None, download: boo
     r"""Loads an OGB node-property dataset with its official split as boolean masks.
 
     Works for ``ogbn-arxiv`` and ``ogbn-products`` and for any dataset written in OGB's on-disk
-    format by ``ogb.io.DatasetSaver`` (pass its ``meta_dict``). Directed graphs (arxiv) are made
-    undirected; labels are flattened to ``[num_nodes]``.
+    format by ``ogb.io.DatasetSaver`` (pass its ``meta_dict``). Labels are flattened to
+    ``[num_nodes]``; the edges are returned as stored (:func:`graphkd.datasets.load` makes them
+    undirected unless asked not to). A read-only dataset folder is processed in a mirror under
+    ``$GRAPHKD_CACHE``, never in place; nothing is downloaded into a read-only root.
     """
-    folder = Path(meta_dict["dir_path"]) if meta_dict else root / name.replace("-", "_")
-    if not download and not folder.is_dir():
+    folder = Path(meta_dict["dir_path"]).resolve() if meta_dict else root / name.replace("-", "_")
+    present = has_files(folder)
+    if not present and (not download or meta_dict is not None or not writable(root)):
+        why = "the data root is read-only" if download and meta_dict is None else "no files there"
         raise FileNotFoundError(
-            f"OGB dataset {name!r} not found: looked in {folder}. Set $GRAPHKD_DATA to the "
-            f"folder holding {folder.name}/, or allow the download."
+            f"OGB dataset {name!r} not found: looked in {folder} ({why}). Set $GRAPHKD_DATA to the folder "
+            f"holding {folder.name}/, or allow the download."
         )
-    present = folder.is_dir()
-    if meta_dict is None:
+    ogb_root = root
+    if present:
+        work = working_dir(folder.parent, folder.name)
+        ogb_root = work.parent
+        if meta_dict is not None:
+            meta_dict = {**meta_dict, "dir_path": str(work)}
+    else:
         os.makedirs(root, exist_ok=True)
     try:
-        dataset, split = ogb_dataset(name, root, meta_dict)
+        dataset, split = ogb_dataset(name, ogb_root, meta_dict)
     except (ValueError, FileNotFoundError):
         raise
     except Exception as err:  # noqa: BLE001 - a failed download (network, or OGB's stdin prompt)
         if present:
             raise
+        remove_empty_dirs(folder, stop=root)
         raise FileNotFoundError(
             f"OGB dataset {name!r} not found: looked in {folder} (download failed: {type(err).__name__}: {err}). "
             f"Set $GRAPHKD_DATA to the folder holding {folder.name}/."
@@ -81,10 +92,4 @@ def load_ogb(name: str, root: Path, meta_dict: dict | None = None, download: boo
         mask = torch.zeros(n, dtype=torch.bool)
         mask[torch.as_tensor(split[part]).long()] = True
         masks[key] = mask
-    return Data(
-        x=g.x.float(),
-        y=g.y.view(-1).long(),
-        edge_index=to_undirected(g.edge_index, num_nodes=n),
-        num_nodes=n,
-        **masks,
-    )
+    return Data(x=g.x.float(), y=g.y.view(-1).long(), edge_index=g.edge_index, num_nodes=n, **masks)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .root import has_files
 from .sources import Reader, citation_full, cpf_npz, pyg_reader
 
 __all__ = ["DATASETS", "DatasetInfo"]
@@ -39,7 +40,7 @@ class DatasetInfo:
 
     def available(self, root: Path) -> bool:
         r"""Whether the raw files are present under ``root`` (embedded datasets always are)."""
-        return self.path == "" or (root / self.path).exists()
+        return self.path == "" or has_files(root / self.path)
 
 
 _PUB = ("public", "cpf", "random")

@@ -6,7 +6,7 @@ import hashlib
 import os
 from pathlib import Path
 
-__all__ = ["DATA_ENV", "CACHE_ENV", "data_root", "working_dir"]
+__all__ = ["CACHE_ENV", "DATA_ENV", "data_root", "has_files", "remove_empty_dirs", "working_dir", "writable"]
 
 DATA_ENV = "GRAPHKD_DATA"
 CACHE_ENV = "GRAPHKD_CACHE"
@@ -26,10 +26,32 @@ def _cache_root() -> Path:
     return Path(base).expanduser().resolve()
 
 
-def _writable(path: Path) -> bool:
-    # A folder whose permission bits are read-only counts as read-only even for root, who may
-    # write anyway: a shared mount marked r-x must never receive PyG's processed/ files.
+def writable(path: Path) -> bool:
+    r"""Whether graphkd may write into ``path`` (or, if it does not exist, its nearest existing
+    parent). A folder whose permission bits are read-only counts as read-only even for root, who
+    could write anyway: a shared mount marked r-x never receives downloads or processed files."""
+    while not path.exists() and path != path.parent:
+        path = path.parent
     return os.access(path, os.W_OK) and bool(path.stat().st_mode & 0o222)
+
+
+def has_files(path: Path) -> bool:
+    r"""Whether ``path`` is a file, or a folder holding at least one file (at any depth)."""
+    return path.is_file() or (path.is_dir() and any(p.is_file() for p in path.rglob("*")))
+
+
+def remove_empty_dirs(path: Path, stop: Path) -> None:
+    r"""Removes ``path`` and its parents up to (not including) ``stop`` while they are empty
+    folders: what a failed download leaves behind."""
+    path, stop = path.resolve(), stop.resolve()
+    while path != stop and stop in path.parents and path.is_dir():
+        for child in sorted(path.rglob("*"), reverse=True):
+            if child.is_dir() and not any(child.iterdir()):
+                child.rmdir()
+        if any(path.iterdir()):
+            return
+        path.rmdir()
+        path = path.parent
 
 
 def working_dir(root: Path, rel: str) -> Path:
@@ -43,7 +65,7 @@ def working_dir(root: Path, rel: str) -> Path:
     the shared files are never copied nor modified.
     """
     src = root / rel
-    if not src.exists() or _writable(src):
+    if not src.exists() or writable(src):
         return src
     key = hashlib.sha1(str(root).encode()).hexdigest()[:12]
     dst = _cache_root() / key / rel

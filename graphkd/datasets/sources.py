@@ -15,7 +15,7 @@ from pathlib import Path
 from torch_geometric.data import Data
 from torch_geometric.io import read_npz
 
-from .root import DATA_ENV, working_dir
+from .root import DATA_ENV, has_files, remove_empty_dirs, working_dir, writable
 
 __all__ = ["Reader", "citation_full", "cpf_npz", "pyg_reader"]
 
@@ -41,9 +41,10 @@ def pyg_reader(key: str, cls_path: str, rel: str, raw: str, **kwargs) -> Reader:
         import torch_geometric.datasets as pyg_datasets
 
         where = root / rel / raw
-        present = where.is_dir()
-        if not present and not download:
-            raise _missing(key, where)
+        present = has_files(where)
+        if not present and (not download or not writable(root / rel)):
+            why = "" if not download else "the data root is read-only, so graphkd does not download into it"
+            raise _missing(key, where, why)
         cls = getattr(pyg_datasets, cls_path)
         quiet = {"log": False} if "log" in inspect.signature(cls.__init__).parameters else {}
         try:
@@ -51,6 +52,7 @@ def pyg_reader(key: str, cls_path: str, rel: str, raw: str, **kwargs) -> Reader:
         except Exception as err:  # noqa: BLE001 - any failed download (urllib, fsspec, aiohttp)
             if present:
                 raise
+            remove_empty_dirs(root / rel, stop=root)
             raise _missing(key, where, f"download failed: {type(err).__name__}: {err}") from err
         return dataset[0]
 

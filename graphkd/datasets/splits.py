@@ -79,6 +79,10 @@ def cpf_split(
     Raises:
         ValueError: if a class has fewer than ``train_per_class + val_per_class + 1`` nodes.
     """
+    if not all(isinstance(v, int) and not isinstance(v, bool) for v in (train_per_class, val_per_class)):
+        raise ValueError(
+            f"train_per_class and val_per_class must be integers, got {train_per_class!r} and {val_per_class!r}"
+        )
     if train_per_class < 1 or val_per_class < 1:
         raise ValueError(f"train_per_class and val_per_class must be >= 1, got {train_per_class} and {val_per_class}")
     if lcc:

@@ -60,8 +60,8 @@ def validate_data(data: Data, num_classes: int | None = None, require_splits: bo
         raise ValueError(f"data.y must have shape [{n}] (one label per node), got {_shape(y)}")
     if y.size(0) != n:
         raise ValueError(f"data.y has {y.size(0)} labels but data.x has {n} rows: one label per node is needed")
-    if y.is_floating_point():
-        raise ValueError(f"data.y must hold integer class labels, got dtype {y.dtype}")
+    if y.dtype != torch.long:
+        raise ValueError(f"data.y must hold int64 class labels, got dtype {y.dtype}; cast with y.long()")
     if num_classes is None:
         num_classes = int(getattr(data, "num_classes", 0) or int(y.max()) + 1)
     lo, hi = int(y.min()), int(y.max())

@@ -44,8 +44,8 @@ class Model(nn.Module):
         num_layers (int, optional): number of layers (default: :obj:`2`).
         dropout (float, optional): dropout after each hidden layer (default: :obj:`0.5`).
         norm (str, optional): ``"batch"``, ``"layer"`` or ``None`` (default: :obj:`None`).
-        residual (bool, optional): add the layer's input to its output where their sizes agree
-            (hidden → hidden layers) (default: :obj:`False`).
+        residual (bool, optional): add each hidden → hidden layer's input to its output
+            (default: :obj:`False`).
         act (str, optional): activation, one of ``relu``, ``elu``, ``gelu``, ``leaky-relu``,
             ``tanh`` (default: :obj:`"relu"`).
     """
@@ -106,7 +106,7 @@ class Model(nn.Module):
 
     # -- shared logic -----------------------------------------------------------------------
     def _post(self, i: int, x: Tensor, out: Tensor) -> Tensor:
-        if self.residual and out.shape == x.shape:
+        if self.residual and i > 0 and out.shape == x.shape:
             out = out + x
         return self.act(self.norms[i](out))
 
@@ -114,6 +114,11 @@ class Model(nn.Module):
         if not isinstance(x, Tensor) or x.dim() != 2 or x.size(1) != self.in_channels:
             shape = list(x.shape) if isinstance(x, Tensor) else type(x).__name__
             raise ValueError(f"{type(self).__name__} expects x of shape [num_nodes, {self.in_channels}], got {shape}")
+        dtype = next(self.parameters()).dtype
+        if x.dtype != dtype:
+            raise ValueError(
+                f"{type(self).__name__} has {dtype} parameters but x is {x.dtype}; cast with x.to({dtype})"
+            )
         if self.uses_graph and edge_index is None:
             raise ValueError(f"{type(self).__name__} needs edge_index; only MLP students run without a graph")
 

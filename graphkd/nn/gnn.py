@@ -29,7 +29,11 @@ class GNN(Model):
     def prepare(self, edge_index: Tensor | None, num_nodes: int) -> Graph:
         # Cached for the last edge_index seen: full-batch training passes the same tensor every
         # epoch. The cache holds that tensor (identity, not address) and its version counter, so
-        # a new tensor or an in-place edit rebuilds the graph.
+        # a new tensor or an in-place edit through torch rebuilds the graph (edits behind
+        # autograd's back, via .data or .numpy(), are not seen: pass a new tensor after those).
+        # Inference-mode tensors carry no version counter, so they are never cached.
+        if edge_index.is_inference():
+            return self.build_graph(edge_index, num_nodes)
         cached = self.__dict__.get("_graph_cache")
         if (
             cached is not None
@@ -41,6 +45,14 @@ class GNN(Model):
         graph = self.build_graph(edge_index, num_nodes)
         self.__dict__["_graph_cache"] = (edge_index, edge_index._version, num_nodes, graph)
         return graph
+
+    def __getstate__(self) -> dict:
+        # The graph cache is derived data (and a sparse CSR tensor cannot be deep-copied): leave
+        # it out of pickles, torch.save(model) and copy.deepcopy.
+        state = super().__getstate__() if hasattr(super(), "__getstate__") else self.__dict__.copy()
+        state = dict(state)
+        state.pop("_graph_cache", None)
+        return state
 
     def build_graph(self, edge_index: Tensor, num_nodes: int) -> Graph:
         r"""Turns ``edge_index`` into the :class:`Graph` the layers consume (hook)."""

@@ -36,7 +36,8 @@ def cross_entropy_loss(model: Model, batch: Batch) -> Tensor:
 class Trainer:
     r"""Trains a model, selecting the checkpoint with the best **validation** accuracy.
 
-    After :meth:`fit` the model holds the selected weights. Test accuracy is recorded per
+    After :meth:`fit` the model holds the selected weights and is in evaluation mode (the
+    caller's ``data`` is not moved). Test accuracy is recorded per
     epoch for reporting (at the selected epoch), never used to select.
 
     Args:
@@ -71,7 +72,10 @@ class Trainer:
         self.epochs, self.lr, self.weight_decay, self.patience = epochs, lr, weight_decay, patience
         self.optimizer_cls = resolve(optimizer, OPTIMIZERS, "optimizer")
         self.optimizer = optimizer
-        self.device = torch.device(device) if device is not None else _default_device()
+        try:
+            self.device = torch.device(device) if device is not None else _default_device()
+        except RuntimeError as err:
+            raise ValueError(f"invalid device {device!r}; use e.g. 'cpu', 'cuda' or 'cuda:1' ({err})") from None
         self.eval_batch_size = eval_batch_size
         self.progress = progress
 
@@ -109,7 +113,7 @@ class Trainer:
         if seed is not None:
             seed_everything(seed)
         model.to(self.device)
-        data = data.to(self.device)
+        data = copy.copy(data).to(self.device)  # Data.to works in place: never move the caller's graph
         if batches is None:
             batches = FullBatch(data)
         opt = self.optimizer_cls(model.parameters(), lr=self.lr, weight_decay=self.weight_decay)
@@ -134,6 +138,7 @@ class Trainer:
         history.train_time_s = time.perf_counter() - start
         if best_state is not None:
             model.load_state_dict(best_state)
+        model.eval()
         return history
 
     def _epoch(self, model: Model, batches: BatchSource, loss_fn: LossFn, opt: torch.optim.Optimizer) -> float:

@@ -137,3 +137,67 @@ def test_incomplete_ogb_folder_is_an_error(tmp_path, monkeypatch):
         release.unlink()
     with pytest.raises(ValueError, match="RELEASE_v"):
         load("ogbn-tiny", meta_dict=meta)
+
+
+def test_failed_download_leaves_nothing_behind(tmp_path):
+    for _ in range(2):  # the second attempt fails the same clear way
+        with pytest.raises(FileNotFoundError, match="download failed"):
+            load("cora", root=tmp_path)
+    assert list(tmp_path.iterdir()) == []
+    with pytest.raises(FileNotFoundError, match="looked in"):
+        load("cora", root=tmp_path, download=False)
+
+
+def test_read_only_root_is_never_written(tmp_path):
+    import stat
+
+    ro = tmp_path / "ro"
+    ro.mkdir()
+    ro.chmod(stat.S_IRUSR | stat.S_IXUSR)
+    try:
+        for name in ("cora", "actor", "ogbn-arxiv"):
+            with pytest.raises(FileNotFoundError, match="read-only"):
+                load(name, root=ro)
+        assert list(ro.iterdir()) == []
+    finally:
+        ro.chmod(stat.S_IRWXU)
+
+
+def test_read_only_ogb_folder_is_mirrored(tmp_path, monkeypatch):
+    import stat
+    from pathlib import Path
+
+    monkeypatch.chdir(tmp_path)
+    meta, split, _ = _write_ogb_dataset(tmp_path)
+    folder = Path(meta["dir_path"]).resolve()
+    paths = [folder, *folder.rglob("*")]
+    for p in paths:
+        p.chmod(p.stat().st_mode & ~0o222)
+    try:
+        d = load("ogbn-tiny", meta_dict=meta)
+        assert d.num_nodes == 60 and not any((folder / "processed").iterdir())  # processed in the mirror
+    finally:
+        for p in paths:
+            p.chmod(p.stat().st_mode | stat.S_IWUSR)
+
+
+def test_ogb_keeps_direction_when_asked(tmp_path, monkeypatch):
+    from torch_geometric.utils import is_undirected
+
+    monkeypatch.chdir(tmp_path)
+    meta, _, _ = _write_ogb_dataset(tmp_path)
+    assert is_undirected(load("ogbn-tiny", meta_dict=meta).edge_index)
+    assert not is_undirected(load("ogbn-tiny", meta_dict=meta, undirected=False).edge_index)
+
+
+@pytest.mark.parametrize(
+    "options, match",
+    [
+        ({"num_nodes": 1000.5}, "num_nodes must be an integer, got 1000.5"),
+        ({"avg_degree": float("inf")}, "must be finite"),
+        ({"split": "cpf", "train_per_class": 2.5}, "must be integers, got 2.5"),
+    ],
+)
+def test_option_types(options, match):
+    with pytest.raises(ValueError, match=match):
+        load("csbm", **options)

@@ -141,3 +141,37 @@ def test_inference_on_gpu_from_cpu_tensors(name):
     ref = model(x, ei)
     out = model.cuda().inference(x, ei, batch_size=9)
     assert out.device.type == "cpu" and torch.allclose(ref, out, atol=1e-4)
+
+
+def test_trained_model_copies_pickles_and_runs_in_inference_mode():
+    import copy
+    import io
+
+    x, ei = _graph()
+    for name in MODELS:
+        model = build_model(name, 6, 3, hidden_channels=8).eval()
+        ref = model(x, ei)  # fills the graph cache
+        clone = copy.deepcopy(model)
+        assert torch.allclose(clone(x, ei), ref)
+        buf = io.BytesIO()
+        torch.save(model.state_dict(), buf)
+        full = io.BytesIO()
+        torch.save(model, full)
+        assert full.getbuffer().nbytes < 4 * buf.getbuffer().nbytes + 20000  # the cached graph is not pickled
+        with torch.inference_mode():
+            assert torch.allclose(model(x, ei), ref)
+
+
+def test_residual_only_between_hidden_layers():
+    x, ei = _graph(f=16)
+    torch.manual_seed(0)
+    a = GraphSAGE(16, 16, 3, num_layers=2).eval()
+    b = GraphSAGE(16, 16, 3, num_layers=2, residual=True).eval()
+    b.load_state_dict(a.state_dict())
+    assert torch.allclose(a(x, ei), b(x, ei))  # no hidden -> hidden layer: nothing to add
+
+
+def test_wrong_feature_dtype():
+    x, ei = _graph()
+    with pytest.raises(ValueError, match=r"float32 parameters but x is torch.float64; cast with x.to"):
+        GCN(6, 8, 3)(x.double(), ei)

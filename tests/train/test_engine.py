@@ -100,3 +100,16 @@ def test_diverging_loss_is_an_error(graph):
 def test_bad_trainer_arguments(kwargs, match):
     with pytest.raises(ValueError, match=match):
         Trainer(**kwargs)
+
+
+def test_fit_leaves_callers_data_alone_and_model_in_eval_mode(graph):
+    x, mask = graph.x, graph.train_mask
+    model = MLP(16, 8, 3)
+    Trainer(epochs=2, progress=False, device="cpu").fit(model, graph)
+    assert graph.x is x and graph.train_mask is mask
+    assert not model.training
+
+
+def test_bad_device():
+    with pytest.raises(ValueError, match="invalid device 'gpu'"):
+        Trainer(device="gpu")
