@@ -20,7 +20,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(VENV)/bin/graphkd train --dataset csbm --model sage gcn mlp --seeds 5 --out results/demo
+	$(VENV)/bin/graphkd distill --dataset csbm --seeds 5 --out results/demo
 
 test: $(STAMP)
 	$(VENV)/bin/python -m pytest

@@ -1,10 +1,14 @@
 r"""Evaluation: accuracy, multi-seed runs (mean ± std at best validation) and reports."""
 
+from .distillation import METHODS, SETTINGS, run_distillation
 from .metrics import accuracy, evaluate, predict
 from .report import environment, markdown_table, write_results
 from .runs import RunResult, Summary, run_seeds, summarize
 
 __all__ = [
+    "METHODS",
+    "SETTINGS",
+    "run_distillation",
     "RunResult",
     "Summary",
     "accuracy",

@@ -20,19 +20,38 @@ from .runs import RunResult, Summary
 __all__ = ["environment", "markdown_table", "write_results"]
 
 
-def markdown_table(summaries: list[Summary], title: str | None = None) -> str:
-    r"""A Markdown table: one row per model, accuracy as mean ± std in percent."""
+def markdown_table(summaries: list[Summary], title: str | None = None, baseline: str | None = None) -> str:
+    r"""A Markdown table: one row per model, accuracy as mean ± std in percent.
+
+    Inductive results add ``ind`` and ``prod`` columns; measured inference times add a time
+    column and, given ``baseline`` (a model name), the speed-up of each model over it.
+    """
+    inductive = any(s.ind_mean is not None for s in summaries)
+    timed = any(s.infer_time_s is not None for s in summaries)
+    base = next((s.infer_time_s for s in summaries if s.model == baseline), None)
+    head = ["model", "trans acc (%)" if inductive else "test acc (%)"]
+    if inductive:
+        head += ["ind acc (%)", "prod acc (%)"]
+    head += ["val acc (%)", "runs", "train time / run (s)"]
+    if timed:
+        head += ["inference, all nodes (ms)"] + (["speed-up"] if base else [])
     lines = [f"### {title}", ""] if title else []
-    lines += [
-        "| model | test acc (%) | val acc (%) | runs | train time / run (s) |",
-        "|---|---|---|---|---|",
-    ]
+    lines += ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for s in summaries:
-        lines.append(
-            f"| {s.model} | {100 * s.test_mean:.2f} ± {100 * s.test_std:.2f} | "
-            f"{100 * s.val_mean:.2f} ± {100 * s.val_std:.2f} | {s.runs} | {s.train_time_s:.1f} |"
-        )
+        row = [s.model, _pm(s.test_mean, s.test_std)]
+        if inductive:
+            row += [_pm(s.ind_mean, s.ind_std), _pm(s.prod_mean, s.prod_std)]
+        row += [_pm(s.val_mean, s.val_std), str(s.runs), f"{s.train_time_s:.1f}"]
+        if timed:
+            row.append(f"{1000 * s.infer_time_s:.2f}" if s.infer_time_s is not None else "")
+            if base:
+                row.append(f"{base / s.infer_time_s:.1f}x" if s.infer_time_s else "")
+        lines.append("| " + " | ".join(row) + " |")
     return "\n".join(lines) + "\n"
+
+
+def _pm(mean: float | None, std: float | None) -> str:
+    return "" if mean is None else f"{100 * mean:.2f} ± {100 * (std or 0.0):.2f}"
 
 
 def environment() -> dict[str, Any]:
@@ -51,7 +70,11 @@ def environment() -> dict[str, Any]:
 
 
 def write_results(
-    folder: str | os.PathLike, config: dict[str, Any], results: list[RunResult], title: str | None = None
+    folder: str | os.PathLike,
+    config: dict[str, Any],
+    results: list[RunResult],
+    title: str | None = None,
+    baseline: str | None = None,
 ) -> Path:
     r"""Writes ``results.json`` (config, environment, summary, per-seed runs), ``results.md``
     (the table) and ``runs.csv`` (one row per model and seed) into ``folder``, atomically."""
@@ -66,7 +89,7 @@ def write_results(
         "runs": [asdict(r) for r in results],
     }
     atomic_write_text(folder / "results.json", json.dumps(payload, indent=2) + "\n")
-    atomic_write_text(folder / "results.md", markdown_table(summaries, title))
+    atomic_write_text(folder / "results.md", markdown_table(summaries, title, baseline))
     buf = io.StringIO()
     fields = list(asdict(results[0]).keys()) if results else []
     writer = csv.DictWriter(buf, fieldnames=fields)

@@ -55,14 +55,24 @@ class BatchSource(Protocol):
 
 
 class FullBatch:
-    r"""The whole graph as one batch per epoch, with the training mask as the labelled nodes."""
+    r"""The whole graph as one batch per epoch, with the training mask as the labelled nodes.
 
-    def __init__(self, data: Data, mask_key: str = "train_mask") -> None:
-        self.data, self.mask_key = data, mask_key
+    Args:
+        data (Data): the graph.
+        mask_key (str, optional): the mask of labelled nodes (default: ``"train_mask"``).
+        extras (dict[str, Tensor], optional): per-node tensors passed along in
+            :attr:`Batch.extras` (e.g. teacher logits); each must have one row per node.
+    """
+
+    def __init__(self, data: Data, mask_key: str = "train_mask", extras: dict[str, Tensor] | None = None) -> None:
+        for key, value in (extras or {}).items():
+            if value.size(0) != data.num_nodes:
+                raise ValueError(f"extra {key!r} has {value.size(0)} rows but the graph has {data.num_nodes} nodes")
+        self.data, self.mask_key, self.extras = data, mask_key, dict(extras or {})
 
     def __iter__(self) -> Iterator[Batch]:
         d = self.data
-        yield Batch(d.x, d.edge_index, d.y, d[self.mask_key])
+        yield Batch(d.x, d.edge_index, d.y, d[self.mask_key], extras=dict(self.extras))
 
     def __len__(self) -> int:
         return 1

@@ -1,0 +1,7 @@
+r"""Distillation: teacher outputs as a checked artifact, and the methods that distil them."""
+
+from .base import Distiller
+from .glnn import GLNN
+from .teacher_outputs import TeacherOutputs, fingerprint
+
+__all__ = ["GLNN", "Distiller", "TeacherOutputs", "fingerprint"]

@@ -1,0 +1,74 @@
+"""The base of every distillation method."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from torch import Tensor
+from torch_geometric.data import Data
+
+from ..eval.metrics import predict
+from ..nn.base import Model
+from ..train import Batch, FullBatch, History, Trainer
+from .teacher_outputs import TeacherOutputs
+
+__all__ = ["Distiller"]
+
+
+class Distiller:
+    r"""A distillation method: a student, the loss that teaches it, and the training engine.
+
+    Subclasses override one hook, :meth:`loss` (and :meth:`extras` when they need more per-node
+    teacher signals than the logits). :meth:`fit` checks that the teacher outputs belong to the
+    graph and match the student's classes, trains with :class:`graphkd.train.Trainer` and keeps
+    the checkpoint with the best **validation** accuracy.
+
+    Following scikit-learn, ``__init__`` only stores arguments, :meth:`fit` returns ``self`` and
+    learned state ends in ``_`` (``history_``).
+
+    Args:
+        student (Model): the student (an MLP for GNN-to-MLP distillation).
+        trainer (Trainer, optional): the training engine (default: ``Trainer()``).
+    """
+
+    def __init__(self, student: Model, trainer: Trainer | None = None) -> None:
+        self.student = student
+        self.trainer = trainer if trainer is not None else Trainer()
+
+    # -- hooks -------------------------------------------------------------------------------
+    def loss(self, student: Model, batch: Batch) -> Tensor:
+        r"""The training objective on one batch; ``batch.extras["teacher_logits"]`` holds the
+        teacher's logits of the batch's nodes."""
+        raise NotImplementedError
+
+    def extras(self, data: Data, teacher_outputs: TeacherOutputs) -> dict[str, Tensor]:
+        r"""Per-node tensors made available to :meth:`loss` in ``batch.extras``."""
+        return {"teacher_logits": teacher_outputs.logits}
+
+    # -- shared logic ------------------------------------------------------------------------
+    def fit(self, data: Data, teacher_outputs: TeacherOutputs, seed: int | None = None) -> Distiller:
+        r"""Distils ``teacher_outputs`` into the student on ``data`` (the graph the outputs were
+        computed on) and restores the student's best-validation weights."""
+        teacher_outputs.check(data)
+        if teacher_outputs.num_classes != self.student.out_channels:
+            raise ValueError(
+                f"teacher has {teacher_outputs.num_classes} classes but the student has out_channels="
+                f"{self.student.out_channels}"
+            )
+        batches = FullBatch(
+            data.to(self.trainer.device),
+            extras={k: v.to(self.trainer.device) for k, v in self.extras(data, teacher_outputs).items()},
+        )
+        self.history_: History = self.trainer.fit(self.student, data, self.loss, batches, seed=seed)
+        return self
+
+    def predict(self, data: Data) -> Tensor:
+        r"""The student's logits for every node of ``data``."""
+        return predict(self.student, data)
+
+    def get_params(self) -> dict[str, Any]:
+        return {k: v for k, v in vars(self).items() if not k.endswith("_")}
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items() if k not in ("student", "trainer"))
+        return f"{type(self).__name__}({args})"

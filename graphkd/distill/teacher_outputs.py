@@ -1,0 +1,156 @@
+"""The teacher's outputs for every node: a typed artifact, saved atomically, checked on load."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import Tensor
+from torch_geometric.data import Data
+
+from ..nn.base import Model
+from ..utils.io import atomic_write_bytes
+
+__all__ = ["TeacherOutputs", "fingerprint"]
+
+FORMAT_VERSION = 1
+
+
+def fingerprint(data: Data) -> str:
+    r"""A hash of the node order and features (``x`` as float32 bytes, plus the shape): two
+    graphs with the same fingerprint hold the same features in the same node order."""
+    x = data.x.detach().to("cpu", torch.float32).contiguous()
+    h = hashlib.sha256(f"{tuple(x.shape)}".encode())
+    h.update(x.numpy().tobytes())
+    return h.hexdigest()[:32]
+
+
+@dataclass
+class TeacherOutputs:
+    r"""A teacher's raw logits (and optionally hidden layers) for every node of a graph, with
+    what produced them.
+
+    ``meta`` records the dataset, split, seed, the teacher's ``repr``, the number of nodes and
+    the graph's :func:`fingerprint`. :meth:`check` (run by :meth:`load` when given the graph and
+    by every distillation method) raises if the outputs do not belong to the graph at hand, so a
+    stale cache can never be matched to nodes by position alone.
+
+    Args:
+        logits (Tensor): ``[N, C]`` raw teacher logits.
+        meta (dict): provenance (see above); values are plain str/int/float/None.
+        hidden (list[Tensor], optional): chosen hidden layers, each ``[N, d_l]``.
+    """
+
+    logits: Tensor
+    meta: dict[str, Any]
+    hidden: list[Tensor] | None = field(default=None)
+
+    @classmethod
+    @torch.no_grad()
+    def compute(
+        cls,
+        teacher: Model,
+        data: Data,
+        hidden_layers: list[int] | None = None,
+        batch_size: int = 65536,
+        **meta: Any,
+    ) -> TeacherOutputs:
+        r"""Runs ``teacher`` over the whole graph (layer-wise :meth:`Model.inference`, eval mode).
+
+        Args:
+            teacher (Model): the trained teacher.
+            data (Data): the graph it distils on.
+            hidden_layers (list[int], optional): indices into the teacher's hidden list to keep.
+            batch_size (int, optional): chunk size of the layer-wise inference.
+            **meta: provenance to record, e.g. ``dataset="cpf-cora", split="cpf", seed=0``.
+        """
+        logits, hidden = teacher.inference(data.x, data.edge_index, batch_size=batch_size, return_hidden=True)
+        kept = None
+        if hidden_layers is not None:
+            for i in hidden_layers:
+                if not -len(hidden) <= i < len(hidden):
+                    raise ValueError(f"hidden layer {i} out of range for a teacher with {len(hidden)} layers")
+            kept = [hidden[i].cpu() for i in hidden_layers]
+        info = {
+            "teacher": repr(teacher),
+            "num_nodes": int(data.num_nodes),
+            "num_classes": int(logits.size(1)),
+            "fingerprint": fingerprint(data),
+            "format": FORMAT_VERSION,
+            **meta,
+        }
+        return cls(logits.cpu(), info, kept)
+
+    @property
+    def num_nodes(self) -> int:
+        return int(self.logits.size(0))
+
+    @property
+    def num_classes(self) -> int:
+        return int(self.logits.size(1))
+
+    def check(self, data: Data) -> None:
+        r"""Raises :class:`ValueError` unless these outputs were computed on ``data``'s nodes."""
+        if self.num_nodes != data.num_nodes:
+            raise ValueError(
+                f"teacher outputs cover {self.num_nodes} nodes but the graph has {data.num_nodes}: they were "
+                f"computed on another graph (teacher outputs: {self._origin()})"
+            )
+        fp = fingerprint(data)
+        if self.meta.get("fingerprint") != fp:
+            raise ValueError(
+                f"teacher outputs were computed on a graph with other features or another node order "
+                f"(fingerprint {self.meta.get('fingerprint')} != {fp}; teacher outputs: {self._origin()})"
+            )
+
+    def _origin(self) -> str:
+        keys = ("dataset", "split", "seed", "setting")
+        return ", ".join(f"{k}={self.meta[k]}" for k in keys if k in self.meta) or "no provenance recorded"
+
+    def save(self, path: str | os.PathLike) -> Path:
+        r"""Writes the outputs atomically (temporary file + rename): an interrupted save leaves the
+        previous file intact."""
+        buf = io.BytesIO()
+        torch.save({"format": FORMAT_VERSION, "logits": self.logits, "hidden": self.hidden, "meta": self.meta}, buf)
+        return atomic_write_bytes(path, buf.getvalue())
+
+    @classmethod
+    def load(cls, path: str | os.PathLike, data: Data | None = None, **expect: Any) -> TeacherOutputs:
+        r"""Loads outputs saved by :meth:`save` and validates them.
+
+        Args:
+            path (str): the file.
+            data (Data, optional): the graph they must belong to (see :meth:`check`).
+            **expect: metadata that must match, e.g. ``dataset="cpf-cora", seed=3``.
+
+        Raises:
+            FileNotFoundError: no such file.
+            ValueError: a corrupt or foreign file, or outputs that do not match.
+        """
+        path = Path(path)
+        if not path.is_file():
+            raise FileNotFoundError(f"no teacher outputs at {path}")
+        try:
+            raw = torch.load(path, map_location="cpu", weights_only=True)
+        except Exception as err:  # noqa: BLE001 - truncated or foreign file
+            raise ValueError(f"{path} is not a readable teacher-outputs file ({type(err).__name__}: {err})") from err
+        if (
+            not isinstance(raw, dict)
+            or raw.get("format") != FORMAT_VERSION
+            or not isinstance(raw.get("logits"), Tensor)
+        ):
+            raise ValueError(f"{path} is not a graphkd teacher-outputs file (format {FORMAT_VERSION})")
+        out = cls(raw["logits"], dict(raw["meta"]), raw.get("hidden"))
+        if out.logits.dim() != 2 or not bool(torch.isfinite(out.logits).all()):
+            raise ValueError(f"{path}: teacher logits must be a finite [num_nodes, num_classes] tensor")
+        for key, value in expect.items():
+            if out.meta.get(key) != value:
+                raise ValueError(f"{path}: teacher outputs have {key}={out.meta.get(key)!r}, expected {value!r}")
+        if data is not None:
+            out.check(data)
+        return out

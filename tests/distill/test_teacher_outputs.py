@@ -1,0 +1,64 @@
+import pytest
+import torch
+
+from graphkd.datasets import load
+from graphkd.distill import TeacherOutputs, fingerprint
+from graphkd.nn import GraphSAGE
+
+
+@pytest.fixture(scope="module")
+def setup():
+    data = load("csbm", num_nodes=300, num_classes=3, num_features=8)
+    torch.manual_seed(0)
+    teacher = GraphSAGE(8, 16, 3).eval()
+    return data, teacher
+
+
+def test_compute_matches_forward_and_records_provenance(setup):
+    data, teacher = setup
+    outs = TeacherOutputs.compute(teacher, data, hidden_layers=[0], dataset="csbm", seed=0)
+    assert torch.allclose(outs.logits, teacher(data.x, data.edge_index), atol=1e-5)
+    n = data.num_nodes
+    assert outs.hidden[0].shape == (n, 16)
+    assert outs.meta["num_nodes"] == n and outs.meta["dataset"] == "csbm" and "GraphSAGE" in outs.meta["teacher"]
+    assert outs.meta["fingerprint"] == fingerprint(data)
+    with pytest.raises(ValueError, match="hidden layer 5 out of range"):
+        TeacherOutputs.compute(teacher, data, hidden_layers=[5])
+
+
+def test_round_trip(setup, tmp_path):
+    data, teacher = setup
+    outs = TeacherOutputs.compute(teacher, data, hidden_layers=[0], dataset="csbm", seed=1)
+    path = outs.save(tmp_path / "t.pt")
+    back = TeacherOutputs.load(path, data, dataset="csbm", seed=1)
+    assert torch.equal(back.logits, outs.logits) and torch.equal(back.hidden[0], outs.hidden[0])
+    assert back.meta == outs.meta
+    assert [p.name for p in tmp_path.iterdir()] == ["t.pt"]  # no temporary file left
+
+
+def test_mismatch_is_detected(setup, tmp_path):
+    data, teacher = setup
+    path = TeacherOutputs.compute(teacher, data, dataset="csbm", seed=1).save(tmp_path / "t.pt")
+    other = data.clone()
+    other.x = other.x + 1e-3
+    with pytest.raises(ValueError, match="other features or another node order"):
+        TeacherOutputs.load(path, other)
+    perm = data.clone()
+    perm.x = data.x.flip(0)  # same features, other node order
+    with pytest.raises(ValueError, match="other features or another node order"):
+        TeacherOutputs.load(path, perm)
+    with pytest.raises(ValueError, match=f"cover {data.num_nodes} nodes but the graph has {data.num_nodes - 1}"):
+        TeacherOutputs.load(path, data.subgraph(torch.arange(data.num_nodes - 1)))
+    with pytest.raises(ValueError, match="seed=1, expected 2"):
+        TeacherOutputs.load(path, seed=2)
+
+
+def test_corrupt_and_missing_files(tmp_path):
+    (tmp_path / "bad.pt").write_bytes(b"not a checkpoint")
+    with pytest.raises(ValueError, match="not a readable teacher-outputs file"):
+        TeacherOutputs.load(tmp_path / "bad.pt")
+    torch.save({"something": 1}, tmp_path / "foreign.pt")
+    with pytest.raises(ValueError, match="not a graphkd teacher-outputs file"):
+        TeacherOutputs.load(tmp_path / "foreign.pt")
+    with pytest.raises(FileNotFoundError, match="no teacher outputs at"):
+        TeacherOutputs.load(tmp_path / "missing.pt")
