@@ -165,6 +165,22 @@ def _literal(value: str) -> object:
     return {"true": True, "false": False}.get(value.lower(), value)
 
 
+def _add_run_arguments(p: argparse.ArgumentParser, default_seeds: int) -> None:
+    # The flags every experiment verb shares.
+    p.add_argument("--seeds", type=int, default=default_seeds, help=f"run seeds 0..N-1 (default: {default_seeds})")
+    p.add_argument("--seed-list", type=int, nargs="+", help="explicit seeds (overrides --seeds)")
+    p.add_argument("--split", help="public, cpf or random (default: the dataset's first split)")
+    p.add_argument("--root", help="data root (default: $GRAPHKD_DATA or ./datasets)")
+    p.add_argument("--device", help="cpu or cuda (default: cuda if available)")
+    p.add_argument("--out", help="write results.json, results.md and runs.csv into this folder")
+    p.add_argument(
+        "--progress",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="show progress bars (default: when stderr is a terminal)",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="graphkd", description="Knowledge distillation for graph neural networks.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -178,9 +194,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--model", nargs="+", default=["gcn"], help="one or more of gcn, sage, gat, gin, appnp, mlp (default: gcn)"
     )
-    p.add_argument("--seeds", type=int, default=5, help="run seeds 0..N-1 (default: 5)")
-    p.add_argument("--seed-list", type=int, nargs="+", help="explicit seeds (overrides --seeds)")
-    p.add_argument("--split", help="public, cpf or random (default: the dataset's first split)")
+    _add_run_arguments(p, default_seeds=5)
     p.add_argument(
         "--option",
         action="append",
@@ -195,7 +209,6 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="[MODEL.]KEY=VALUE",
         help="model argument, for all models or one, e.g. sage.aggregator=gcn or gat.heads=4",
     )
-    p.add_argument("--root", help="data root (default: $GRAPHKD_DATA or ./datasets)")
     p.add_argument("--hidden", type=int, default=64, help="hidden channels (default: 64)")
     p.add_argument("--layers", type=int, default=2, help="number of layers (default: 2)")
     p.add_argument("--dropout", type=float, default=0.5, help="dropout (default: 0.5)")
@@ -206,23 +219,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--optimizer", default="adam", help="adam or adamw (default: adam)")
     p.add_argument("--epochs", type=int, default=500, help="maximum epochs (default: 500)")
     p.add_argument("--patience", type=int, default=100, help="early-stopping patience (default: 100)")
-    p.add_argument("--device", help="cpu or cuda (default: cuda if available)")
-    p.add_argument("--out", help="write results.json, results.md and runs.csv into this folder")
-    p.add_argument(
-        "--progress",
-        action=argparse.BooleanOptionalAction,
-        default=None,
-        help="show progress bars (default: when stderr is a terminal)",
-    )
     p.set_defaults(func=_cmd_train)
 
     p = sub.add_parser("distill", help="distil a GNN teacher into an MLP and compare teacher, MLP and student")
     p.add_argument("--dataset", default="csbm", help="dataset name (default: csbm)")
     p.add_argument("--method", default="glnn", help="distillation method (default: glnn)")
     p.add_argument("--setting", choices=["transductive", "inductive"], default="transductive")
-    p.add_argument("--seeds", type=int, default=10, help="run seeds 0..N-1 (default: 10)")
-    p.add_argument("--seed-list", type=int, nargs="+", help="explicit seeds (overrides --seeds)")
-    p.add_argument("--split", help="public, cpf or random (default: the dataset's first split)")
+    _add_run_arguments(p, default_seeds=10)
     p.add_argument(
         "--set",
         action="append",
@@ -231,16 +234,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="override the recipe, e.g. student.hidden_channels=256, teacher.dropout=0.3, lam=0.5",
     )
     p.add_argument("--ind-fraction", type=float, default=0.2, help="held-out share of test nodes (inductive)")
-    p.add_argument("--root", help="data root (default: $GRAPHKD_DATA or ./datasets)")
-    p.add_argument("--device", help="cpu or cuda (default: cuda if available)")
-    p.add_argument("--out", help="write results.json, results.md and runs.csv into this folder")
     p.add_argument("--save-teacher-outputs", action="store_true", help="also save teacher outputs under --out")
-    p.add_argument(
-        "--progress",
-        action=argparse.BooleanOptionalAction,
-        default=None,
-        help="show progress bars (default: when stderr is a terminal)",
-    )
     p.set_defaults(func=_cmd_distill)
     return parser
 

@@ -113,7 +113,6 @@ def _build(name: str, data: Data, kwargs: dict) -> Model:
 
 
 def _row(name: str, seed: int, model: Model, history: History, observed: Data, full: Data | None) -> RunResult:
-    best = history.best
     graph = full if full is not None else observed
     logits = predict(model, graph)  # warm-up (and the GNN's cached graph)
     times = []
@@ -125,17 +124,5 @@ def _row(name: str, seed: int, model: Model, history: History, observed: Data, f
     ind = prod = None
     if full is not None:
         ind = accuracy(logits, full.y, full.ind_test_mask)
-        prod = PRODUCTION_WEIGHT * float(best.test_acc) + (1 - PRODUCTION_WEIGHT) * ind
-    return RunResult(
-        name,
-        seed,
-        best.epoch,
-        len(history.epochs),
-        best.train_acc,
-        best.val_acc,
-        float(best.test_acc),
-        history.train_time_s,
-        ind,
-        prod,
-        infer,
-    )
+        prod = PRODUCTION_WEIGHT * float(history.best.test_acc) + (1 - PRODUCTION_WEIGHT) * ind
+    return RunResult.from_history(name, seed, history, test_ind_acc=ind, test_prod_acc=prod, infer_time_s=infer)

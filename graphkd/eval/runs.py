@@ -9,7 +9,7 @@ from typing import Any
 
 from ..datasets import load
 from ..nn import build_model
-from ..train import Trainer
+from ..train import History, Trainer
 from ..utils.seed import seed_everything
 
 __all__ = ["RunResult", "Summary", "run_seeds", "summarize"]
@@ -30,6 +30,22 @@ class RunResult:
     test_ind_acc: float | None = None
     test_prod_acc: float | None = None
     infer_time_s: float | None = None
+
+    @classmethod
+    def from_history(cls, model: str, seed: int, history: History, **extra: float | None) -> RunResult:
+        r"""The row of a run whose checkpoint :class:`History` chose (on validation)."""
+        best = history.best
+        return cls(
+            model,
+            seed,
+            best.epoch,
+            len(history.epochs),
+            best.train_acc,
+            best.val_acc,
+            float(best.test_acc),
+            history.train_time_s,
+            **extra,
+        )
 
 
 @dataclass(frozen=True)
@@ -95,19 +111,7 @@ def run_seeds(
             seed_everything(seed)
             model = build_model(name, data.num_features, data.num_classes, **kwargs)
             history = trainer.fit(model, data, seed=seed)
-            best = history.best
-            results.append(
-                RunResult(
-                    name,
-                    seed,
-                    best.epoch,
-                    len(history.epochs),
-                    best.train_acc,
-                    best.val_acc,
-                    float(best.test_acc),
-                    history.train_time_s,
-                )
-            )
+            results.append(RunResult.from_history(name, seed, history))
     return results
 
 
