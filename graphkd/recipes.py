@@ -74,6 +74,9 @@ class Recipe:
     def override(self, **changes: Any) -> Recipe:
         r"""A copy with dotted-key changes, e.g. ``override(**{"student.dropout": 0.3, "lam": 0.5})``.
 
+        ``teacher.name``/``student.name`` switch the model and clear its model-specific options
+        (apply new ones after it, e.g. ``{"teacher.name": "gat", "teacher.heads": 4}``).
+
         Raises:
             ValueError: for a key that is not a field of the recipe.
         """
@@ -85,7 +88,9 @@ class Recipe:
                     raise ValueError(f"Unknown recipe key {key!r}; nested keys start with teacher. or student.")
                 spec = getattr(recipe, part)
                 fields = {f.name for f in dataclasses.fields(ModelSpec)}
-                if sub in fields:
+                if sub == "name":  # another model: the old model's own options no longer apply
+                    spec = dataclasses.replace(spec, name=value, options={})
+                elif sub in fields:
                     spec = dataclasses.replace(spec, **{sub: value})
                 else:  # any other key is a model option (e.g. teacher.aggregator, teacher.heads)
                     spec = dataclasses.replace(spec, options={**spec.options, sub: value})
@@ -101,24 +106,33 @@ class Recipe:
         return recipe
 
 
-# GLNN (Zhang et al., ICLR 2022), CPF datasets: SAGE teacher with the "gcn" aggregator, 2 layers of
-# 128; student MLP 2 x 128 with the per-dataset lr / weight decay / dropout of GLNN's
-# train.conf.yaml; lambda = 0, T = 1; students trained at most 200 epochs with patience 50. The
-# teacher is trained full-batch here (GLNN samples 5/5 neighbours), so it uses dropout 0.5.
-_SAGE = ModelSpec("sage", 128, 2, 0.5, options={"aggregator": "gcn"})
+# GLNN (Zhang et al., ICLR 2022) on the CPF datasets: SAGE teacher with the "gcn" aggregator, 2
+# layers of 128; student MLP 2 x 128; lambda = 0, T = 1. GLNN samples 5/5 neighbours to train its
+# teacher; graphkd trains it full-batch, where dropout 0.8 and weight decay 1e-3 gave the best
+# mean validation accuracy on cpf-cora (83.10 vs 82.52 with dropout 0.5, 10 seeds). GLNN's own
+# student settings (train.conf.yaml) assume its sharper teachers: with weight decay 5e-3 a
+# student of a teacher whose best validation epoch came early (near-uniform soft labels)
+# collapsed. The student settings below were chosen on mean validation accuracy over 10 seeds
+# (notes in each entry); the a-computer / a-photo students keep GLNN's published settings.
+_SAGE = ModelSpec("sage", 128, 2, 0.8, weight_decay=1e-3, options={"aggregator": "gcn"})
 
 
-def _mlp(lr: float, wd: float, dropout: float) -> ModelSpec:
-    return ModelSpec("mlp", 128, 2, dropout, lr=lr, weight_decay=wd, epochs=200, patience=50)
+def _mlp(lr: float, wd: float, dropout: float, epochs: int = 500, patience: int = 100) -> ModelSpec:
+    return ModelSpec("mlp", 128, 2, dropout, lr=lr, weight_decay=wd, epochs=epochs, patience=patience)
 
 
-_GLNN_SOURCE = "GLNN, Zhang et al. ICLR 2022, train.conf.yaml and experiments/glnn_cpf.sh"
+_GLNN_SOURCE = "GLNN, Zhang et al. ICLR 2022 (train.conf.yaml); student re-tuned on validation for graphkd's teacher"
+_GLNN_PUBLISHED = "GLNN, Zhang et al. ICLR 2022 (train.conf.yaml, experiments/glnn_cpf.sh)"
 RECIPES: dict[str, dict[str, Recipe]] = {
     "glnn": {
-        "cpf-cora": Recipe("glnn", "cpf-cora", _SAGE, _mlp(0.01, 0.005, 0.6), source=_GLNN_SOURCE),
-        "cpf-citeseer": Recipe("glnn", "cpf-citeseer", _SAGE, _mlp(0.01, 0.001, 0.1), source=_GLNN_SOURCE),
-        "cpf-a-computer": Recipe("glnn", "cpf-a-computer", _SAGE, _mlp(0.001, 0.002, 0.3), source=_GLNN_SOURCE),
-        "cpf-a-photo": Recipe("glnn", "cpf-a-photo", _SAGE, _mlp(0.005, 0.002, 0.3), source=_GLNN_SOURCE),
+        # val 84.05 (dropout 0.3) vs 83.81 (0.6) vs 83.76 (0.6, wd 5e-4)
+        "cpf-cora": Recipe("glnn", "cpf-cora", _SAGE, _mlp(0.01, 0.0, 0.3), source=_GLNN_SOURCE),
+        # val 70.61 (dropout 0.6, wd 5e-4) vs 70.22 (0.6, wd 0) vs 70.06 (0.3, wd 0)
+        "cpf-citeseer": Recipe("glnn", "cpf-citeseer", _SAGE, _mlp(0.01, 5e-4, 0.6), source=_GLNN_SOURCE),
+        "cpf-a-computer": Recipe(
+            "glnn", "cpf-a-computer", _SAGE, _mlp(0.001, 0.002, 0.3, 200, 50), source=_GLNN_PUBLISHED
+        ),
+        "cpf-a-photo": Recipe("glnn", "cpf-a-photo", _SAGE, _mlp(0.005, 0.002, 0.3, 200, 50), source=_GLNN_PUBLISHED),
         "default": Recipe(
             "glnn",
             "default",
