@@ -96,8 +96,8 @@ def run_distillation(
         rows.append(_row(recipe.teacher.name, seed, teacher, history, observed, full))
 
         seed_everything(seed)
-        mlp = _build(recipe.student.name, observed, recipe.student.model_kwargs())
-        history = trainer(recipe.student).fit(mlp, observed, seed=seed)
+        mlp = _build(recipe.baseline_spec.name, observed, recipe.baseline_spec.model_kwargs())
+        history = trainer(recipe.baseline_spec).fit(mlp, observed, seed=seed)
         rows.append(_row("mlp", seed, mlp, history, observed, full))
 
         seed_everything(seed)

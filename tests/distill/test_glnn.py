@@ -96,6 +96,8 @@ def test_recipe_overrides():
     assert r.student.lr == 0.01 and r.student.weight_decay == 0.0 and r.teacher.options == {"aggregator": "gcn"}
     r2 = r.override(**{"student.dropout": 0.1, "teacher.heads": 2, "lam": 0.5})
     assert r2.student.dropout == 0.1 and r2.teacher.options["heads"] == 2 and r2.lam == 0.5 and r.lam == 0.0
+    assert r.baseline_spec.weight_decay == 0.005 and r.override(**{"baseline.dropout": 0.2}).baseline.dropout == 0.2
+    assert get_recipe("glnn", "csbm").baseline_spec is get_recipe("glnn", "csbm").student
     r3 = r.override(**{"teacher.name": "gat", "teacher.heads": 4})
     assert r3.teacher.name == "gat" and r3.teacher.options == {"heads": 4}
     with pytest.raises(ValueError, match="Unknown recipe key 'alpha'"):
