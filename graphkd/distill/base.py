@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from torch import Tensor
@@ -56,7 +57,7 @@ class Distiller:
                 f"{self.student.out_channels}"
             )
         batches = FullBatch(
-            data.to(self.trainer.device),
+            copy.copy(data).to(self.trainer.device),
             extras={k: v.to(self.trainer.device) for k, v in self.extras(data, teacher_outputs).items()},
         )
         self.history_: History = self.trainer.fit(self.student, data, self.loss, batches, seed=seed)
