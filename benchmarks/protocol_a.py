@@ -31,7 +31,7 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--out", default=str(Path(__file__).parent / "results"))
     args = parser.parse_args(argv)
 
-    recipe = get_recipe("glnn", args.dataset)
+    recipe = get_recipe("glnn", args.dataset, args.setting)
     start = time.perf_counter()
     rows = run_distillation(args.dataset, list(range(args.seeds)), recipe=recipe, setting=args.setting)
     total = time.perf_counter() - start

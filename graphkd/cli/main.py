@@ -81,6 +81,17 @@ def _cmd_train(args: argparse.Namespace) -> int:
     return 0
 
 
+def _log_seed(seed: int, rows) -> None:
+    parts = []
+    for row in rows:
+        acc = f"{row.model} {100 * row.test_acc:.2f}"
+        if row.test_ind_acc is not None:
+            acc += f" (ind {100 * row.test_ind_acc:.2f})"
+        parts.append(acc)
+    seconds = sum(row.train_time_s for row in rows)
+    print(f"seed {seed}: test accuracy {', '.join(parts)}; trained in {seconds:.1f} s", file=sys.stderr, flush=True)
+
+
 def _cmd_distill(args: argparse.Namespace) -> int:
     import json
 
@@ -88,7 +99,10 @@ def _cmd_distill(args: argparse.Namespace) -> int:
     from ..recipes import get_recipe
 
     seeds = args.seed_list if args.seed_list else list(range(args.seeds))
-    recipe = get_recipe(args.method, args.dataset).override(**dict(_parse_options(args.set, "--set")))
+    recipe = get_recipe(args.method, args.dataset, args.setting)
+    if args.teacher:
+        recipe = recipe.with_teacher(args.teacher)
+    recipe = recipe.override(**dict(_parse_options(args.set, "--set")))
     print(f"recipe ({recipe.source or 'custom'}):")
     print(json.dumps(recipe.to_dict(), indent=2))
     results = run_distillation(
@@ -103,6 +117,7 @@ def _cmd_distill(args: argparse.Namespace) -> int:
         device=args.device,
         progress=args.progress,
         teacher_outputs_dir=f"{args.out}/teacher_outputs" if args.out and args.save_teacher_outputs else None,
+        on_seed=_log_seed,
     )
     from ..datasets import dataset_info
 
@@ -225,6 +240,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dataset", default="csbm", help="dataset name (default: csbm)")
     p.add_argument("--method", default="glnn", help="distillation method (default: glnn)")
     p.add_argument("--setting", choices=["transductive", "inductive"], default="transductive")
+    p.add_argument(
+        "--teacher",
+        help="replace the recipe's teacher by a preset: gcn, sage or gat (graphkd.recipes.TEACHERS); "
+        "--set teacher.<field> still applies after it",
+    )
     _add_run_arguments(p, default_seeds=10)
     p.add_argument(
         "--set",

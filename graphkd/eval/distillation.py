@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import statistics
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from torch_geometric.data import Data
@@ -40,6 +41,7 @@ def run_distillation(
     teacher_outputs_dir: str | os.PathLike | None = None,
     device: str | None = None,
     progress: bool | None = False,
+    on_seed: Callable[[int, list[RunResult]], None] | None = None,
 ) -> list[RunResult]:
     r"""For each seed: train the teacher GNN, compute its outputs, train a plain MLP on labels
     and distil the teacher into an MLP of the same architecture; evaluate all three.
@@ -66,13 +68,15 @@ def run_distillation(
         teacher_outputs_dir (str, optional): save each seed's teacher outputs there (atomic).
         device (str, optional): training device (default: CUDA if available).
         progress (bool, optional): progress bars.
+        on_seed (callable, optional): called as ``on_seed(seed, rows)`` with each seed's rows
+            (teacher, plain MLP, student) as soon as they exist, e.g. to log progress.
     """
     if setting not in SETTINGS:
         raise ValueError(f"Unknown setting {setting!r}; valid choices: {', '.join(SETTINGS)}")
     if not seeds:
         raise ValueError("run_distillation needs at least one seed")
     method_cls = resolve(method, METHODS, "method")
-    recipe = recipe or get_recipe(method, dataset)
+    recipe = recipe or get_recipe(method, dataset, setting)
     rows: list[RunResult] = []
     for seed in seeds:
         data = load(dataset, root=root, split=split, seed=seed)
@@ -105,6 +109,8 @@ def run_distillation(
         distiller = method_cls(student, lam=recipe.lam, temperature=recipe.temperature, trainer=trainer(recipe.student))
         distiller.fit(observed, outputs, seed=seed)
         rows.append(_row(method, seed, student, distiller.history_, observed, full))
+        if on_seed is not None:
+            on_seed(seed, rows[-3:])
     return rows
 
 

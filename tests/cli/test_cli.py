@@ -69,3 +69,16 @@ def test_bad_input_is_one_clear_line(capsys, tmp_path, argv, match):
 def test_installed_entry_point_runs():
     out = subprocess.run([sys.executable, "-m", "graphkd", "datasets"], capture_output=True, text=True, check=True)
     assert "| cora |" in out.stdout
+
+
+def test_distill_with_teacher_preset_logs_each_seed(capsys, tmp_path):
+    argv = ["distill", "--dataset", "csbm", "--teacher", "gcn", "--setting", "inductive", "--seeds", "1"]
+    for key in ("teacher.epochs", "student.epochs", "baseline.epochs"):
+        argv += ["--set", f"{key}=5"]
+    assert main([*argv, "--out", str(tmp_path), "--no-progress"]) == 0
+    captured = capsys.readouterr()
+    assert "seed 0: test accuracy gcn " in captured.err and "(ind " in captured.err
+    assert "| gcn |" in captured.out and "| glnn |" in captured.out
+    config = json.loads((tmp_path / "results.json").read_text())["config"]
+    assert config["recipe"]["teacher"]["name"] == "gcn" and config["recipe"]["teacher"]["epochs"] == 5
+    assert config["setting"] == "inductive"

@@ -73,8 +73,10 @@ def test_run_distillation_rows(setting):
     recipe = get_recipe("glnn", "csbm").override(
         **{"teacher.epochs": 20, "student.epochs": 20, "teacher.hidden_channels": 16}
     )
-    rows = run_distillation("csbm", [0], recipe=recipe, setting=setting)
+    logged = []
+    rows = run_distillation("csbm", [0], recipe=recipe, setting=setting, on_seed=lambda s, r: logged.append((s, r)))
     assert [r.model for r in rows] == ["sage", "mlp", "glnn"]
+    assert logged == [(0, rows)]
     for r in rows:
         assert r.infer_time_s > 0
         if setting == "inductive":
@@ -103,3 +105,24 @@ def test_recipe_overrides():
     with pytest.raises(ValueError, match="Unknown recipe key 'alpha'"):
         r.override(alpha=1)
     assert get_recipe("glnn", "amazon-photo").dataset == "default"
+
+
+def test_recipe_per_setting(monkeypatch):
+    from graphkd import recipes
+
+    special = recipes.get_recipe("glnn", "cpf-cora").override(**{"student.dropout": 0.9})
+    monkeypatch.setitem(recipes.RECIPES["glnn"], "cpf-cora:inductive", special)
+    assert recipes.get_recipe("glnn", "cpf-cora", "inductive") is special
+    assert recipes.get_recipe("glnn", "CPF_Cora", "inductive") is special
+    assert recipes.get_recipe("glnn", "cpf-cora", "transductive").student.dropout != 0.9
+    assert recipes.get_recipe("glnn", "csbm", "inductive").dataset == "default"
+
+
+def test_recipe_teacher_presets():
+    from graphkd.recipes import TEACHERS, get_recipe
+
+    r = get_recipe("glnn", "cora").with_teacher("GAT")
+    assert r.teacher is TEACHERS["gat"] and r.teacher.options["heads"] == 8
+    assert r.student == get_recipe("glnn", "cora").student
+    with pytest.raises(ValueError, match="gcn"):
+        r.with_teacher("transformer")

@@ -1,0 +1,135 @@
+"""Choose a GLNN student's training settings on validation nodes only, over seeds.
+
+    GRAPHKD_DATA=../shared/datasets python benchmarks/tune_glnn.py --dataset cpf-cora \
+        --setting inductive --seeds 10 --grid "lr=0.01,0.005 weight_decay=0,5e-4,5e-3 dropout=0.3,0.6"
+
+For each seed the teacher of the dataset's recipe is trained once and its outputs cached; then
+every point of the grid distils a student from them. No test label is read:
+
+* ``transductive``: the score is the student's best validation accuracy.
+* ``inductive``: GLNN's protocol selects checkpoints on *observed* validation nodes, whose soft
+  labels the student also fits, so that accuracy says nothing about unseen nodes. Here the real
+  inductive split is made first (its held-out test nodes never enter), then ``--val-holdout`` of
+  the validation nodes are held out too, with all their edges, from teacher and student; the
+  score is the student's accuracy on those unseen validation nodes (features only), with the
+  checkpoint chosen on the remaining validation nodes.
+
+Writes ``benchmarks/results/tune_glnn_<dataset>_<setting>.json`` and a Markdown table beside it,
+best first.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import itertools
+import json
+import statistics
+import time
+from pathlib import Path
+
+from graphkd.datasets import inductive_split, load
+from graphkd.distill import GLNN, TeacherOutputs
+from graphkd.eval.metrics import accuracy, predict
+from graphkd.nn import build_model
+from graphkd.recipes import get_recipe
+from graphkd.train import Trainer
+from graphkd.utils import atomic_write_text, seed_everything
+
+STUDENT_KEYS = ("lr", "weight_decay", "dropout", "epochs", "patience", "hidden_channels")
+METHOD_KEYS = ("lam", "temperature")
+
+
+def parse_grid(text: str) -> list[dict]:
+    axes = {}
+    for item in text.split():
+        key, _, values = item.partition("=")
+        if key not in STUDENT_KEYS + METHOD_KEYS:
+            raise ValueError(f"Unknown grid key {key!r}; valid: {', '.join(STUDENT_KEYS + METHOD_KEYS)}")
+        cast = int if key in ("epochs", "patience", "hidden_channels") else float
+        axes[key] = [cast(v) for v in values.split(",")]
+    return [dict(zip(axes, point, strict=True)) for point in itertools.product(*axes.values())]
+
+
+def tuning_graphs(dataset: str, setting: str, seed: int, holdout: float):
+    r"""The graph to train on and, for ``inductive``, the graph holding unseen validation nodes."""
+    data = load(dataset, seed=seed)
+    if setting == "transductive":
+        return data, None
+    observed = inductive_split(data, 0.2, seed).observed  # the real held-out test nodes never enter
+    proxy = copy.copy(observed)
+    proxy.test_mask = observed.val_mask  # hold out part of the validation nodes instead
+    parts = inductive_split(proxy, holdout, seed)
+    train_graph, full = parts.observed, parts.full
+    train_graph.val_mask = train_graph.test_mask  # the remaining validation nodes
+    train_graph.test_mask = observed.test_mask[parts.observed_ids]  # the trainer tracks it; never read here
+    return train_graph, full
+
+
+def main(argv: list[str] | None = None) -> list[dict]:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--dataset", default="cpf-cora")
+    parser.add_argument("--setting", default="transductive", choices=["transductive", "inductive"])
+    parser.add_argument("--seeds", type=int, default=10)
+    parser.add_argument("--grid", default="lr=0.01 weight_decay=0,5e-4,5e-3 dropout=0.3,0.6")
+    parser.add_argument("--val-holdout", type=float, default=0.5)
+    parser.add_argument("--out", default=str(Path(__file__).parent / "results"))
+    args = parser.parse_args(argv)
+
+    recipe = get_recipe("glnn", args.dataset, args.setting)
+    graphs, outputs = {}, {}
+    start = time.perf_counter()
+    for seed in range(args.seeds):
+        graph, full = tuning_graphs(args.dataset, args.setting, seed, args.val_holdout)
+        seed_everything(seed)
+        spec = recipe.teacher
+        teacher = build_model(spec.name, graph.num_features, graph.num_classes, **spec.model_kwargs())
+        Trainer(**spec.trainer_kwargs(), progress=False).fit(teacher, graph, seed=seed)
+        graphs[seed] = (graph, full)
+        outputs[seed] = TeacherOutputs.compute(teacher, graph, dataset=args.dataset, seed=seed, setting=args.setting)
+    print(f"teachers: {time.perf_counter() - start:.0f} s", flush=True)
+
+    results = []
+    for point in parse_grid(args.grid):
+        student_changes = {f"student.{k}": v for k, v in point.items() if k in STUDENT_KEYS}
+        method_changes = {k: v for k, v in point.items() if k in METHOD_KEYS}
+        r = recipe.override(**student_changes, **method_changes)
+        scores, vals = [], []
+        for seed, (graph, full) in graphs.items():
+            seed_everything(seed)
+            student = build_model(r.student.name, graph.num_features, graph.num_classes, **r.student.model_kwargs())
+            trainer = Trainer(**r.student.trainer_kwargs(), progress=False)
+            glnn = GLNN(student, lam=r.lam, temperature=r.temperature, trainer=trainer)
+            glnn.fit(graph, outputs[seed], seed=seed)
+            vals.append(100 * glnn.history_.best.val_acc)
+            if full is not None:
+                scores.append(100 * accuracy(predict(student, full), full.y, full.ind_test_mask))
+        score = scores or vals
+        row = {
+            **point,
+            "score": statistics.fmean(score),
+            "score_std": statistics.stdev(score) if len(score) > 1 else 0.0,
+            "val": statistics.fmean(vals),
+        }
+        results.append(row)
+        print(json.dumps({k: float(f"{v:.4g}") if isinstance(v, float) else v for k, v in row.items()}), flush=True)
+
+    results.sort(key=lambda row: -row["score"])
+    metric = "unseen validation nodes" if args.setting == "inductive" else "validation"
+    out = Path(args.out)
+    stem = f"tune_glnn_{args.dataset}_{args.setting}"
+    payload = {"dataset": args.dataset, "setting": args.setting, "seeds": args.seeds, "metric": metric}
+    payload |= {"val_holdout": args.val_holdout, "base_recipe": recipe.to_dict(), "results": results}
+    atomic_write_text(out / f"{stem}.json", json.dumps(payload, indent=2) + "\n")
+    keys = list(results[0])[:-3]
+    table = [f"| {' | '.join(keys)} | score ({metric}) | observed val |", "|" + "---|" * (len(keys) + 2)]
+    for row in results:
+        cells = " | ".join(f"{row[k]:g}" for k in keys)
+        table.append(f"| {cells} | {row['score']:.2f} ± {row['score_std']:.2f} | {row['val']:.2f} |")
+    atomic_write_text(out / f"{stem}.md", "\n".join(table) + "\n")
+    print("\n".join(table))
+    return results
+
+
+if __name__ == "__main__":
+    main()
