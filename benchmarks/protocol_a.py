@@ -11,16 +11,15 @@ it. Target (issue 3): the whole Cora run, 10 seeds, under 3 minutes on 2 CPU cor
 from __future__ import annotations
 
 import argparse
-import json
 import platform
 import time
 from pathlib import Path
 
 import torch
+from bench_io import write_result
 
 from graphkd.eval import run_distillation, summarize
 from graphkd.recipes import get_recipe
-from graphkd.utils import atomic_write_text
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -53,13 +52,10 @@ def main(argv: list[str] | None = None) -> dict:
         "accuracy": {s.model: {"mean": s.test_mean, "std": s.test_std} for s in summarize(rows)},
         "machine": {"platform": platform.platform(), "threads": torch.get_num_threads(), "torch": torch.__version__},
     }
-    out = Path(args.out)
-    atomic_write_text(out / f"protocol_a_{args.dataset}.json", json.dumps(result, indent=2) + "\n")
     table = ["| phase | seconds | share |", "|---|---:|---:|"]
     table += [f"| {k} | {v:.1f} | {100 * v / total:.0f}% |" for k, v in phases.items()]
     table.append(f"| **total** ({args.seeds} seeds, target < 180 s) | **{total:.1f}** | 100% |")
-    atomic_write_text(out / f"protocol_a_{args.dataset}.md", "\n".join(table) + "\n")
-    print("\n".join(table))
+    write_result(args.out, f"protocol_a_{args.dataset}", result, table)
     return result
 
 

@@ -28,13 +28,15 @@ import statistics
 import time
 from pathlib import Path
 
+from bench_io import write_result
+
 from graphkd.datasets import inductive_split, load
 from graphkd.distill import GLNN, TeacherOutputs
 from graphkd.eval.metrics import accuracy, predict
 from graphkd.nn import build_model
 from graphkd.recipes import get_recipe
 from graphkd.train import Trainer
-from graphkd.utils import atomic_write_text, seed_everything
+from graphkd.utils import seed_everything
 
 STUDENT_KEYS = ("lr", "weight_decay", "dropout", "epochs", "patience", "hidden_channels")
 METHOD_KEYS = ("lam", "temperature")
@@ -126,18 +128,15 @@ def main(argv: list[str] | None = None) -> list[dict]:
 
     results.sort(key=lambda row: -row["score"])
     metric = "unseen validation nodes" if args.setting == "inductive" else "validation"
-    out = Path(args.out)
     stem = f"tune_glnn_{args.dataset}_{args.setting}"
     payload = {"dataset": args.dataset, "setting": args.setting, "seeds": args.seeds, "metric": metric}
     payload |= {"val_holdout": args.val_holdout, "base_recipe": recipe.to_dict(), "results": results}
-    atomic_write_text(out / f"{stem}.json", json.dumps(payload, indent=2) + "\n")
     keys = list(results[0])[:-3]
     table = [f"| {' | '.join(keys)} | score ({metric}) | observed val |", "|" + "---|" * (len(keys) + 2)]
     for row in results:
         cells = " | ".join(f"{row[k]:g}" for k in keys)
         table.append(f"| {cells} | {row['score']:.2f} ± {row['score_std']:.2f} | {row['val']:.2f} |")
-    atomic_write_text(out / f"{stem}.md", "\n".join(table) + "\n")
-    print("\n".join(table))
+    write_result(args.out, stem, payload, table)
     return results
 
 

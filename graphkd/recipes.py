@@ -149,29 +149,22 @@ def _mlp(lr: float, wd: float, dropout: float, epochs: int = 500, patience: int 
 
 _GLNN_SOURCE = "GLNN, Zhang et al. ICLR 2022 (train.conf.yaml); student re-tuned on validation for graphkd's teacher"
 _GLNN_PUBLISHED = "GLNN, Zhang et al. ICLR 2022 (train.conf.yaml, experiments/glnn_cpf.sh)"
+_CPF_CORA = Recipe(
+    "glnn", "cpf-cora", _SAGE, _mlp(0.01, 0.0, 0.3), source=_GLNN_SOURCE, baseline=_mlp(0.01, 0.005, 0.6, 200, 50)
+)
 # Plain-MLP baselines: GLNN's published MLP settings (train.conf.yaml), 200 epochs, patience 50.
 RECIPES: dict[str, dict[str, Recipe]] = {
     "glnn": {
         # val 84.05 (dropout 0.3) vs 83.81 (0.6) vs 83.76 (0.6, wd 5e-4)
-        "cpf-cora": Recipe(
-            "glnn",
-            "cpf-cora",
-            _SAGE,
-            _mlp(0.01, 0.0, 0.3),
-            source=_GLNN_SOURCE,
-            baseline=_mlp(0.01, 0.005, 0.6, 200, 50),
-        ),
+        "cpf-cora": _CPF_CORA,
         # Inductive: chosen on validation nodes held out from training like the inductive test
         # nodes (benchmarks/tune_glnn.py; benchmarks/results/tune_glnn_cpf-cora_inductive.md):
         # 71.05 (dropout 0.6, wd 5e-4) vs 68.86 for the transductive choice; lam 0.5 and T > 1 did
         # worse, and so did a teacher with dropout 0.5, weight decay 5e-4 (68.38).
-        "cpf-cora:inductive": Recipe(
-            "glnn",
-            "cpf-cora",
-            _SAGE,
-            _mlp(0.01, 5e-4, 0.6),
+        "cpf-cora:inductive": dataclasses.replace(
+            _CPF_CORA,
+            student=_mlp(0.01, 5e-4, 0.6),
             source=_GLNN_SOURCE + "; student chosen on held-out validation nodes",
-            baseline=_mlp(0.01, 0.005, 0.6, 200, 50),
         ),
         # val 70.61 (dropout 0.6, wd 5e-4) vs 70.22 (0.6, wd 0) vs 70.06 (0.3, wd 0)
         "cpf-citeseer": Recipe(
