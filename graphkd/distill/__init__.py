@@ -1,7 +1,8 @@
 r"""Distillation: teacher outputs as a checked artifact, and the methods that distil them."""
 
 from .base import Distiller
+from .composed import ComposedKD, Term
 from .glnn import GLNN
 from .teacher_outputs import TeacherOutputs, fingerprint
 
-__all__ = ["GLNN", "Distiller", "TeacherOutputs", "fingerprint"]
+__all__ = ["GLNN", "ComposedKD", "Distiller", "TeacherOutputs", "Term", "fingerprint"]

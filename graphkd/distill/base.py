@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from torch import Tensor
+from torch import Tensor, nn
 from torch_geometric.data import Data
 
 from ..eval.metrics import predict
@@ -39,12 +39,16 @@ class Distiller:
     # -- hooks -------------------------------------------------------------------------------
     def loss(self, student: Model, batch: Batch) -> Tensor:
         r"""The training objective on one batch; ``batch.extras["teacher_logits"]`` holds the
-        teacher's logits of the batch's nodes."""
+        teacher's logits of the batch's nodes. May return ``(total, {name: term})`` to log terms."""
         raise NotImplementedError
 
     def extras(self, data: Data, teacher_outputs: TeacherOutputs) -> dict[str, Tensor]:
         r"""Per-node tensors made available to :meth:`loss` in ``batch.extras``."""
         return {"teacher_logits": teacher_outputs.logits}
+
+    def trainable_modules(self) -> list[nn.Module]:
+        r"""Modules trained with the student but not part of it (e.g. a loss's projection heads)."""
+        return []
 
     # -- shared logic ------------------------------------------------------------------------
     def fit(self, data: Data, teacher_outputs: TeacherOutputs, seed: int | None = None) -> Distiller:
@@ -60,7 +64,9 @@ class Distiller:
             copy.copy(data).to(self.trainer.device),
             extras={k: v.to(self.trainer.device) for k, v in self.extras(data, teacher_outputs).items()},
         )
-        self.history_: History = self.trainer.fit(self.student, data, self.loss, batches, seed=seed)
+        self.history_: History = self.trainer.fit(
+            self.student, data, self.loss, batches, seed=seed, extra_modules=self.trainable_modules()
+        )
         return self
 
     def predict(self, data: Data) -> Tensor:

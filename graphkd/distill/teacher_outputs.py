@@ -70,18 +70,21 @@ class TeacherOutputs:
             **meta: provenance to record, e.g. ``dataset="cpf-cora", split="cpf", seed=0``.
         """
         logits, hidden = teacher.inference(data.x, data.edge_index, batch_size=batch_size, return_hidden=True)
-        kept = None
+        kept, layers = None, None
         if hidden_layers is not None:
             for i in hidden_layers:
-                if not -len(hidden) <= i < len(hidden):
-                    raise ValueError(f"hidden layer {i} out of range for a teacher with {len(hidden)} layers")
-            kept = [hidden[i].cpu() for i in hidden_layers]
+                if not isinstance(i, int) or not -len(hidden) <= i < len(hidden):
+                    raise ValueError(f"hidden layer {i!r} out of range for a teacher with {len(hidden)} layers")
+            layers = [i % len(hidden) for i in hidden_layers]
+            kept = [hidden[i].cpu() for i in layers]
         info = {
             "teacher": repr(teacher),
             "num_nodes": int(data.num_nodes),
             "num_classes": int(logits.size(1)),
             "fingerprint": fingerprint(data),
             "format": FORMAT_VERSION,
+            "num_layers": len(hidden),
+            "hidden_layers": layers,
             **meta,
         }
         return cls(logits.cpu(), info, kept)
@@ -93,6 +96,27 @@ class TeacherOutputs:
     @property
     def num_classes(self) -> int:
         return int(self.logits.size(1))
+
+    def hidden_layer(self, layer: int) -> Tensor:
+        r"""The teacher's layer ``layer`` (an index into its hidden list, as in
+        ``forward(..., return_hidden=True)``; ``-1``: the logits) for every node.
+
+        Raises:
+            ValueError: if that layer was not kept by :meth:`compute` (``hidden_layers=``).
+        """
+        if layer == -1:
+            return self.logits
+        num_layers, kept = self.meta.get("num_layers"), self.meta.get("hidden_layers") or []
+        if not isinstance(num_layers, int) or not -num_layers <= layer < num_layers:
+            raise ValueError(f"teacher layer {layer} out of range (the teacher has {num_layers} layers)")
+        if layer % num_layers == num_layers - 1:
+            return self.logits
+        if self.hidden is None or layer % num_layers not in kept:
+            raise ValueError(
+                f"teacher layer {layer} was not kept (kept: {kept}); compute the outputs with "
+                f"TeacherOutputs.compute(..., hidden_layers=[{layer}])"
+            )
+        return self.hidden[kept.index(layer % num_layers)]
 
     def check(self, data: Data) -> None:
         r"""Raises :class:`ValueError` unless these outputs were computed on ``data``'s nodes."""

@@ -5,11 +5,11 @@ from __future__ import annotations
 import copy
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import torch
 import torch.nn.functional as F
-from torch import Tensor
+from torch import Tensor, nn
 from torch_geometric.data import Data
 from tqdm.auto import tqdm
 
@@ -23,7 +23,8 @@ from .history import EpochRecord, History
 
 __all__ = ["LossFn", "OPTIMIZERS", "Trainer", "cross_entropy_loss"]
 
-LossFn = Callable[[Model, Batch], Tensor]
+# A loss function returns the total, or the total and its named terms (logged per epoch).
+LossFn = Callable[[Model, Batch], Tensor | tuple[Tensor, dict[str, Tensor]]]
 OPTIMIZERS = {"adam": torch.optim.Adam, "adamw": torch.optim.AdamW}
 
 
@@ -86,6 +87,7 @@ class Trainer:
         loss_fn: LossFn = cross_entropy_loss,
         batches: BatchSource | None = None,
         seed: int | None = None,
+        extra_modules: Sequence[nn.Module] = (),
     ) -> History:
         r"""Trains ``model`` on ``data`` and restores its best-validation weights.
 
@@ -93,11 +95,15 @@ class Trainer:
             model (Model): the model to train.
             data (Data): the graph with ``train_mask``/``val_mask``/``test_mask`` (used for
                 evaluation; and for training unless ``batches`` is given).
-            loss_fn (LossFn, optional): ``loss_fn(model, batch) -> Tensor``
-                (default: :func:`cross_entropy_loss`).
+            loss_fn (LossFn, optional): ``loss_fn(model, batch) -> Tensor``, or
+                ``-> (Tensor, {name: Tensor})`` to log named terms of the total in
+                :attr:`EpochRecord.terms` (default: :func:`cross_entropy_loss`).
             batches (BatchSource, optional): the epoch's batches (default: :class:`FullBatch`).
             seed (int, optional): seeds every generator first, so a CPU run is exactly
                 reproducible.
+            extra_modules (Sequence[nn.Module], optional): further trained modules outside the
+                model (e.g. a loss's projection heads): moved to the device, optimised with the
+                model, put in training mode for each epoch; not part of the checkpoint.
         """
         validate_data(data, num_classes=getattr(data, "num_classes", None))
         num_classes = int(getattr(data, "num_classes", 0) or int(data.y.max()) + 1)
@@ -113,19 +119,22 @@ class Trainer:
         if seed is not None:
             seed_everything(seed)
         model.to(self.device)
+        for module in extra_modules:
+            module.to(self.device)
         data = copy.copy(data).to(self.device)  # Data.to works in place: never move the caller's graph
         if batches is None:
             batches = FullBatch(data)
-        opt = self.optimizer_cls(model.parameters(), lr=self.lr, weight_decay=self.weight_decay)
+        params = [*model.parameters(), *(p for m in extra_modules for p in m.parameters())]
+        opt = self.optimizer_cls(params, lr=self.lr, weight_decay=self.weight_decay)
         history = History()
         best_val, best_state, waited = -1.0, None, 0
         show = self.progress if self.progress is not None else sys.stderr.isatty()
         bar = tqdm(range(self.epochs), disable=not show, desc=type(model).__name__, leave=False)
         start = time.perf_counter()
         for epoch in bar:
-            loss = self._epoch(model, batches, loss_fn, opt)
+            loss, terms = self._epoch(model, batches, loss_fn, opt, extra_modules)
             acc = evaluate(model, data, self.eval_batch_size)
-            history.epochs.append(EpochRecord(epoch, loss, acc["train"], acc["val"], acc.get("test")))
+            history.epochs.append(EpochRecord(epoch, loss, acc["train"], acc["val"], acc.get("test"), terms))
             if acc["val"] > best_val:
                 best_val, history.best_epoch, waited = acc["val"], epoch, 0
                 best_state = copy.deepcopy({k: v.detach().cpu() for k, v in model.state_dict().items()})
@@ -141,13 +150,26 @@ class Trainer:
         model.eval()
         return history
 
-    def _epoch(self, model: Model, batches: BatchSource, loss_fn: LossFn, opt: torch.optim.Optimizer) -> float:
+    def _epoch(
+        self,
+        model: Model,
+        batches: BatchSource,
+        loss_fn: LossFn,
+        opt: torch.optim.Optimizer,
+        extra_modules: Sequence[nn.Module] = (),
+    ) -> tuple[float, dict[str, float]]:
         model.train()
-        total, count = 0.0, 0
+        for module in extra_modules:
+            module.train()
+        total, count, term_sums = 0.0, 0, {}
         for batch in batches:
             batch = batch.to(self.device)
             opt.zero_grad()
             loss = loss_fn(model, batch)
+            if isinstance(loss, tuple):
+                loss, terms = loss
+                for name, value in terms.items():
+                    term_sums[name] = term_sums.get(name, 0.0) + float(value.detach())
             if not torch.isfinite(loss):
                 raise ValueError(
                     f"training loss became {float(loss.detach())}; lower the learning rate or check the inputs"
@@ -157,7 +179,7 @@ class Trainer:
             total, count = total + float(loss.detach()), count + 1
         if count == 0:
             raise ValueError("the batch source yielded no batch for this epoch")
-        return total / count
+        return total / count, {name: value / count for name, value in term_sums.items()}
 
     def __repr__(self) -> str:
         return (

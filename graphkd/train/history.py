@@ -9,13 +9,15 @@ __all__ = ["EpochRecord", "History"]
 
 @dataclass(frozen=True)
 class EpochRecord:
-    r"""Metrics after one epoch: training loss and accuracy on each split."""
+    r"""Metrics after one epoch: training loss (and its named terms, when the loss reports them)
+    and accuracy on each split."""
 
     epoch: int
     loss: float
     train_acc: float
     val_acc: float
     test_acc: float | None
+    terms: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass
