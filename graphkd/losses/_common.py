@@ -1,12 +1,11 @@
-"""Input checks and segment operations shared by the relational losses."""
+"""Input checks shared by the relational losses."""
 
 from __future__ import annotations
 
 import torch
 from torch import Tensor
-from torch_geometric.utils import scatter
 
-__all__ = ["check_embeddings", "check_mask", "segment_log_softmax"]
+__all__ = ["check_embeddings", "check_mask"]
 
 
 def check_embeddings(student: Tensor, teacher: Tensor, same_width: bool = False) -> None:
@@ -32,16 +31,6 @@ def check_mask(mask: Tensor | None, num_nodes: int) -> Tensor | None:
     if mask is not None and (mask.dtype != torch.bool or mask.shape != (num_nodes,)):
         raise ValueError(f"mask must be a boolean tensor of shape [{num_nodes}], got {mask.dtype} {list(mask.shape)}")
     return mask
-
-
-def segment_log_softmax(src: Tensor, index: Tensor, num_segments: int) -> Tensor:
-    r"""``log_softmax`` of ``src`` within each group of equal ``index`` (PyG's segment softmax, in
-    log space: the group maximum is subtracted first, so no value overflows or underflows to
-    ``log 0``)."""
-    top = scatter(src.detach(), index, 0, dim_size=num_segments, reduce="max")
-    shifted = src - top[index]
-    log_norm = scatter(shifted.exp(), index, 0, dim_size=num_segments, reduce="sum").log()
-    return shifted - log_norm[index]
 
 
 def _shape(t: object) -> str:

@@ -2,14 +2,18 @@ r"""Local structure preserving (LSP) distillation: match how each node relates t
 
 from __future__ import annotations
 
+from typing import Any
+
 import torch
+import torch.nn.functional as F
 from torch import Tensor, nn
-from torch_geometric.utils import add_self_loops, remove_self_loops, scatter
+from torch_geometric.utils import add_self_loops, remove_self_loops
 
-from ._common import check_embeddings, check_mask, segment_log_softmax
-from .kernels import check_kernel, edge_kernel
+from ._common import check_embeddings, check_mask
+from .edge_ops import EdgePlan, edge_dot, edge_sq_dist, segment_log_softmax_csr, segment_sum_csr
+from .kernels import check_kernel
 
-__all__ = ["LSP_REDUCTIONS", "LSPLoss", "lsp_loss"]
+__all__ = ["LSP_REDUCTIONS", "LSPLoss", "build_plan", "edge_scores", "lsp_loss", "teacher_log_probs"]
 
 LSP_REDUCTIONS = ("node", "edge", "sum", "none")
 
@@ -67,38 +71,149 @@ def lsp_loss(
         gamma, degree, coef: kernel parameters (``rbf``: :math:`\gamma`, default :math:`1/d`
             per side; ``poly``: degree and constant).
     """
+    _check_args(kernel, temperature, reduction, gamma, degree, coef)
     check_embeddings(student, teacher)
+    plan = build_plan(edge_index, student.size(0), mask, self_loops)
+    kw = {"kernel": kernel, "gamma": gamma, "degree": degree, "coef": coef}
+    return _lsp(student, teacher_log_probs(teacher, plan, temperature, **kw), plan, temperature, reduction, kw)
+
+
+def _check_args(kernel, temperature, reduction, gamma, degree, coef) -> None:
     check_kernel(kernel, gamma, degree, coef)
     if not temperature > 0:
         raise ValueError(f"temperature must be > 0, got {temperature}")
     if reduction not in LSP_REDUCTIONS:
         raise ValueError(f"Unknown reduction {reduction!r}; valid choices: {', '.join(LSP_REDUCTIONS)}")
-    n = student.size(0)
+
+
+def build_plan(edge_index: Tensor, num_nodes: int, mask: Tensor | None = None, self_loops: bool = False) -> EdgePlan:
+    r"""The (validated) edges an LSP loss compares: self-loops added if asked, only edges into
+    ``mask`` kept, sorted by target."""
     if not isinstance(edge_index, Tensor) or edge_index.dim() != 2 or edge_index.size(0) != 2:
         raise ValueError(f"edge_index must be a [2, num_edges] tensor, got {getattr(edge_index, 'shape', edge_index)}")
-    if edge_index.numel() and (int(edge_index.min()) < 0 or int(edge_index.max()) >= n):
-        raise ValueError(f"edge_index refers to nodes outside 0..{n - 1}")
-    mask = check_mask(mask, n)
+    if edge_index.numel() and (int(edge_index.min()) < 0 or int(edge_index.max()) >= num_nodes):
+        raise ValueError(f"edge_index refers to nodes outside 0..{num_nodes - 1}")
+    mask = check_mask(mask, num_nodes)
     if self_loops:
-        edge_index, _ = add_self_loops(remove_self_loops(edge_index)[0], num_nodes=n)
+        edge_index, _ = add_self_loops(remove_self_loops(edge_index)[0], num_nodes=num_nodes)
     if mask is not None:
         edge_index = edge_index[:, mask[edge_index[1]]]
-    src, dst = edge_index
-    teacher = teacher.detach()
-    kw = {"kernel": kernel, "gamma": gamma, "degree": degree, "coef": coef}
-    log_s = segment_log_softmax(edge_kernel(student[dst], student[src], **kw) / temperature, dst, n)
-    log_t = segment_log_softmax(edge_kernel(teacher[dst], teacher[src], **kw) / temperature, dst, n)
-    per_edge = log_t.exp() * (log_t - log_s)
-    if reduction == "edge":
-        return per_edge.sum() / max(per_edge.numel(), 1)
-    if reduction == "sum":
-        return per_edge.sum()
-    per_node = scatter(per_edge, dst, 0, dim_size=n, reduce="sum")
+    return EdgePlan(edge_index, num_nodes)
+
+
+def _raw(h: Tensor, plan: EdgePlan, kernel: str) -> Tensor:
+    # what each kernel is a function of: an inner product (SDDMM), a squared distance, or |.|_1
+    if kernel == "l1":  # no inner-product form: gather the two ends
+        return (h[plan.dst] - h[plan.src]).abs().sum(-1)
+    if kernel in ("linear", "poly"):
+        return edge_dot(h, h, plan)
+    if kernel == "cosine":
+        u = F.normalize(h, dim=-1, eps=1e-8)
+        return edge_dot(u, u, plan)
+    return edge_sq_dist(h, plan)  # rbf, l2
+
+
+def _kernel(
+    raw: Tensor, plan: EdgePlan, kernel: str, gamma: float, degree: int, coef: float, grad: bool
+) -> tuple[Tensor, Tensor | None]:
+    # k(raw) and dk/draw, elementwise
+    if kernel in ("linear", "cosine"):
+        return raw, (torch.ones_like(raw) if grad else None)
+    if kernel == "l1":
+        return -raw, (torch.full_like(raw, -1.0) if grad else None)
+    if kernel == "poly":
+        base = raw + coef
+        return base.pow(degree), (degree * base.pow(degree - 1) if grad else None)
+    sq = raw.clamp_min(0.0)
+    if plan.any_self_loop:
+        sq = sq.masked_fill(plan.self_loop, 0.0)  # exactly 0 at distance 0, whatever the magnitude
+    live = (raw > 0) if not plan.any_self_loop else (raw > 0) & ~plan.self_loop
+    if kernel == "rbf":
+        value = torch.exp(-gamma * sq)
+        return value, ((-gamma * value) * live if grad else None)
+    dist = sq.clamp_min(1e-24).sqrt()  # l2; zero gradient (not NaN) at distance 0
+    return -dist * (sq > 0), ((-0.5 / dist) * (live & (sq > 0)) if grad else None)
+
+
+class _KernelSegmentKL(torch.autograd.Function):
+    r"""Per node, KL(target || softmax(k(raw) / tau)) over its edges, with the closed-form
+    backward (p - q) k'(raw) / tau: one fused step from the SDDMM output to the loss."""
+
+    @staticmethod
+    def forward(ctx, raw, target, neg_entropy, plan, kernel, temperature, gamma, degree, coef):
+        value, slope = _kernel(raw, plan, kernel, gamma, degree, coef, grad=True)
+        bounded = kernel in ("rbf", "cosine") and temperature >= 1 / 30  # exp cannot overflow
+        log_p = segment_log_softmax_csr(value / temperature if temperature != 1.0 else value, plan, shift=not bounded)
+        ctx.plan, ctx.temperature = plan, temperature
+        ctx.save_for_backward(log_p, target, slope)
+        return neg_entropy - segment_sum_csr(target * log_p, plan)
+
+    @staticmethod
+    def backward(ctx, grad):
+        log_p, target, slope = ctx.saved_tensors
+        plan = ctx.plan
+        diff = log_p.exp().sub_(target).mul_(slope)
+        if plan.has_edges.any():
+            g = grad[plan.has_edges]
+            scale = g[0] if bool((g == g[0]).all()) else None  # "node"/"edge"/"sum" reductions
+        else:
+            scale = grad.new_zeros(())
+        diff = diff.mul_(scale) if scale is not None else diff.mul_(plan.expand(grad))
+        if ctx.temperature != 1.0:
+            diff = diff.div_(ctx.temperature)
+        return diff, None, None, None, None, None, None, None, None
+
+
+def _gamma(h: Tensor, gamma: float | None) -> float:
+    return gamma if gamma is not None else 1.0 / h.size(-1)
+
+
+def edge_scores(h: Tensor, plan: EdgePlan, kernel: str, gamma: float | None, degree: int, coef: float) -> Tensor:
+    r""":math:`k(\mathbf{h}_i, \mathbf{h}_j)` for every edge ``j -> i`` of ``plan``, from one SDDMM
+    (:mod:`graphkd.losses.edge_ops`): inner products directly, squared distances as
+    :math:`\lVert\mathbf{h}_i\rVert^2 + \lVert\mathbf{h}_j\rVert^2 - 2\mathbf{h}_i^\top\mathbf{h}_j`,
+    cosines from normalised rows; ``l1`` gathers both ends."""
+    raw = _raw(h, plan, kernel)
+    return _kernel(raw, plan, kernel, _gamma(h, gamma), degree, coef, grad=False)[0]
+
+
+@torch.no_grad()
+def teacher_log_probs(teacher: Tensor, plan: EdgePlan, temperature: float, **kernel: Any) -> Tensor:
+    r"""The teacher's :math:`\log p^t_{ij}` on every edge of ``plan`` (fixed during training)."""
+    return segment_log_softmax_csr(edge_scores(teacher.detach(), plan, **kernel) / temperature, plan)
+
+
+def _lsp(
+    student: Tensor,
+    log_t: Tensor,
+    plan: EdgePlan,
+    temperature: float,
+    reduction: str,
+    kernel: dict,
+    p_t: Tensor | None = None,
+    neg_entropy: Tensor | None = None,
+) -> Tensor:
+    p_t = log_t.exp() if p_t is None else p_t
+    neg_entropy = segment_sum_csr(p_t * log_t, plan) if neg_entropy is None else neg_entropy
+    raw = _raw(student, plan, kernel["kernel"])
+    per_node = _KernelSegmentKL.apply(
+        raw,
+        p_t,
+        neg_entropy,
+        plan,
+        kernel["kernel"],
+        temperature,
+        _gamma(student, kernel["gamma"]),
+        kernel["degree"],
+        kernel["coef"],
+    )
     if reduction == "none":
         return per_node
-    has_neighbours = torch.zeros(n, dtype=torch.bool, device=dst.device)
-    has_neighbours[dst] = True
-    return per_node.sum() / has_neighbours.sum().clamp_min(1)
+    if reduction == "edge":
+        return per_node.sum() / max(plan.num_edges, 1)
+    if reduction == "sum":
+        return per_node.sum()
+    return per_node.sum() / plan.has_edges.sum().clamp_min(1)
 
 
 class LSPLoss(nn.Module):
@@ -118,32 +233,41 @@ class LSPLoss(nn.Module):
         coef: float = 1.0,
     ) -> None:
         super().__init__()
-        check_kernel(kernel, gamma, degree, coef)
-        if not temperature > 0:
-            raise ValueError(f"temperature must be > 0, got {temperature}")
-        if reduction not in LSP_REDUCTIONS:
-            raise ValueError(f"Unknown reduction {reduction!r}; valid choices: {', '.join(LSP_REDUCTIONS)}")
+        _check_args(kernel, temperature, reduction, gamma, degree, coef)
         self.kernel, self.temperature, self.self_loops, self.reduction = kernel, temperature, self_loops, reduction
         self.gamma, self.degree, self.coef = gamma, degree, coef
+        self._plan_key: tuple | None = None
+        self._teacher_key: tuple | None = None
 
     def forward(
         self, student: Tensor, teacher: Tensor, edge_index: Tensor | None = None, mask: Tensor | None = None
     ) -> Tensor:
         if edge_index is None:
             raise ValueError("LSPLoss needs the edges: call it with edge_index (the graph or the sampled subgraph)")
-        return lsp_loss(
-            student,
-            teacher,
-            edge_index,
-            self.kernel,
-            self.temperature,
-            mask,
-            self.self_loops,
-            self.reduction,
-            self.gamma,
-            self.degree,
-            self.coef,
+        check_embeddings(student, teacher)
+        n = student.size(0)
+        # one-entry caches, keyed on the very tensors (held here, so their memory cannot be
+        # reused by other tensors) and their in-place version counters: full-graph training
+        # sorts the edges and computes the fixed teacher distribution once
+        key = (edge_index, edge_index._version, mask, None if mask is None else mask._version, n, self.self_loops)
+        if self._plan_key is None or not _same(self._plan_key, key):
+            self._plan_key, self._plan, self._teacher_key = key, build_plan(edge_index, n, mask, self.self_loops), None
+        kw = {"kernel": self.kernel, "gamma": self.gamma, "degree": self.degree, "coef": self.coef}
+        tkey = (teacher, teacher._version)
+        if self._teacher_key is None or not _same(self._teacher_key, tkey):
+            self._teacher_key = tkey
+            self._log_t = teacher_log_probs(teacher, self._plan, self.temperature, **kw)
+            self._p_t = self._log_t.exp()
+            self._neg_entropy = segment_sum_csr(self._p_t * self._log_t, self._plan)
+        return _lsp(
+            student, self._log_t, self._plan, self.temperature, self.reduction, kw, self._p_t, self._neg_entropy
         )
 
     def extra_repr(self) -> str:
         return f"kernel={self.kernel!r}, temperature={self.temperature}, self_loops={self.self_loops}"
+
+
+def _same(a: tuple, b: tuple) -> bool:
+    if len(a) != len(b):
+        return False
+    return all(x is y if isinstance(x, Tensor) or x is None else x == y for x, y in zip(a, b, strict=True))

@@ -94,3 +94,17 @@ def test_invalid_inputs_raise():
         LSPLoss(temperature=0.0)
     with pytest.raises(ValueError, match="Unknown reduction"):
         lsp_loss(s, t, PATH, reduction="mean")
+
+
+def test_module_caches_are_keyed_on_the_tensors_and_their_versions():
+    torch.manual_seed(0)
+    s, t = torch.randn(8, 3), torch.randn(8, 3)
+    ei = torch.randint(0, 8, (2, 20))
+    loss = LSPLoss("rbf")
+    assert torch.allclose(loss(s, t, ei), lsp_loss(s, t, ei))
+    other = torch.randint(0, 8, (2, 20))
+    assert torch.allclose(loss(s, t, other), lsp_loss(s, t, other))  # new edges: new plan
+    t.mul_(3.0)  # in place: the cached teacher distribution is stale and must be recomputed
+    assert torch.allclose(loss(s, t, other), lsp_loss(s, t, other))
+    mask = torch.arange(8) < 4
+    assert torch.allclose(loss(s, t, other, mask), lsp_loss(s, t, other, mask=mask))
