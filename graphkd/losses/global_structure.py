@@ -80,9 +80,20 @@ def global_structure_loss(
 
 
 class GlobalStructureLoss(nn.Module):
-    r""":func:`global_structure_loss` on ``num_samples`` nodes drawn uniformly at each call
-    (from ``mask`` when given). Called as ``loss(student, teacher, edge_index=None, mask=None)``;
-    the edges are not used.
+    r"""Global structure distillation (GSP-like; `Joshi et al., IEEE TNNLS 2022
+    <https://arxiv.org/abs/2111.04964>`_): :func:`global_structure_loss` on a set :math:`S` of
+    ``num_samples`` nodes drawn uniformly at each call (from ``mask`` when given),
+
+    .. math::
+        \mathcal{L}_{\mathrm{kl}} = \frac{1}{|S|} \sum_{i \in S}
+            \mathrm{KL}\big(\mathrm{softmax}_{j \ne i}(K^t_{ij}/\tau) \,\|\,
+                            \mathrm{softmax}_{j \ne i}(K^s_{ij}/\tau)\big)
+        \quad\text{or}\quad
+        \mathcal{L}_{\mathrm{mse}} = \frac{1}{|S|^2} \sum_{i,j \in S} (K^s_{ij} - K^t_{ij})^2 .
+
+    Called as ``loss(student, teacher, edge_index=None, mask=None)``; the edges are not used.
+
+    Pairs used: all pairs of the sampled node set.
 
     Args:
         num_samples (int, optional): size of the sampled set; ``None``: all nodes

@@ -73,9 +73,15 @@ def rkd_angle_loss(student: Tensor, teacher: Tensor, index: Tensor | None = None
 
 
 class RKDLoss(nn.Module):
-    r"""RKD's combined loss :math:`w_D \mathcal{L}_D + w_A \mathcal{L}_A`
-    (:func:`rkd_distance_loss`, :func:`rkd_angle_loss`; the paper uses :math:`w_D = 1`,
-    :math:`w_A = 2`), each on its own uniformly drawn node set (from ``mask`` when given).
+    r"""Relational knowledge distillation (`Park et al., CVPR 2019 <https://arxiv.org/abs/1904.05068>`_),
+    distance and angle terms (:func:`rkd_distance_loss`, :func:`rkd_angle_loss`; the paper uses
+    :math:`w_D = 1`, :math:`w_A = 2`), each on its own uniformly drawn node set (from ``mask``
+    when given):
+
+    .. math::
+        \mathcal{L}_{\mathrm{RKD}} = w_D \frac{1}{|S|^2} \sum_{i,j} \ell_\delta(\psi_D^t, \psi_D^s)
+            + w_A \frac{1}{|S'|^3} \sum_{i,j,k} \ell_\delta(\psi_A^t, \psi_A^s).
+
     Called as ``loss(student, teacher, edge_index=None, mask=None)``; the edges are not used.
 
     Pairs used: all pairs (distance) and triplets (angle) of sampled node sets.

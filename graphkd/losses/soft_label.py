@@ -91,7 +91,9 @@ def logit_mse_loss(
 
 
 class SoftLabelLoss(nn.Module):
-    r"""Cross-entropy on labelled nodes mixed with distillation on soft-labelled nodes:
+    r"""Cross-entropy on labelled nodes mixed with distillation on soft-labelled nodes (`Hinton et
+    al., 2015 <https://arxiv.org/abs/1503.02531>`_; GLNN, `Zhang et al., ICLR 2022
+    <https://arxiv.org/abs/2110.08727>`_):
 
     .. math::
         \mathcal{L} = \lambda \, \mathrm{CE}(\mathbf{s}_{\mathcal{V}_L}, \mathbf{y}_{\mathcal{V}_L})
