@@ -196,8 +196,10 @@ def get_recipe(method: str, dataset: str, setting: str = "transductive") -> Reci
     if there is one, else ``"<dataset>"``, else the method's ``default``.
 
     Raises:
-        ValueError: for an unknown method, listing the valid ones.
+        ValueError: for an unknown method or setting, listing the valid ones.
     """
+    if setting not in ("transductive", "inductive"):
+        raise ValueError(f"Unknown setting {setting!r}; valid choices: inductive, transductive")
     table = resolve(method, RECIPES, "method")
     key = normalize_name(dataset)
     return table.get(f"{key}:{setting}") or table.get(key) or table["default"]

@@ -116,6 +116,8 @@ def test_recipe_per_setting(monkeypatch):
     assert recipes.get_recipe("glnn", "CPF_Cora", "inductive") is special
     assert recipes.get_recipe("glnn", "cpf-cora", "transductive").student.dropout != 0.9
     assert recipes.get_recipe("glnn", "csbm", "inductive").dataset == "default"
+    with pytest.raises(ValueError, match="Unknown setting 'production'; valid choices: inductive, transductive"):
+        recipes.get_recipe("glnn", "cpf-cora", "production")
 
 
 def test_recipe_teacher_presets():
