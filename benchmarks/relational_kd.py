@@ -101,18 +101,21 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--lsp-tau", default="0.1")
     parser.add_argument("--crd-weight", default="1")
     parser.add_argument("--methods", default=None, help="comma-separated subset of the methods")
-    parser.add_argument("--epochs", type=int, default=None, help="cap on every model's epochs (CPU budget)")
-    parser.add_argument("--patience", type=int, default=None, help="override every model's patience")
+    parser.add_argument("--epochs", type=int, default=None, help="override the students' epochs")
+    parser.add_argument("--patience", type=int, default=None, help="override the students' patience")
+    parser.add_argument("--teacher-epochs", type=int, default=None, help="override the teacher's epochs")
+    parser.add_argument("--teacher-patience", type=int, default=None, help="override the teacher's patience")
     parser.add_argument("--out", default=str(Path(__file__).parent / "results" / "relational"))
     args = parser.parse_args(argv)
 
     recipe = get_recipe("glnn", args.dataset) if args.setting == "gnn2mlp" else None
     caps = {k: v for k, v in (("epochs", args.epochs), ("patience", args.patience)) if v is not None}
+    teacher_caps = {
+        k: v for k, v in (("epochs", args.teacher_epochs), ("patience", args.teacher_patience)) if v is not None
+    }
     if recipe and caps:
-        recipe = recipe.override(
-            **{f"{part}.{k}": v for part in ("teacher", "student", "baseline") for k, v in caps.items()}
-        )
-    teacher_spec = dataclasses.replace(recipe.teacher if recipe else GNN2GNN_TEACHER, **caps)
+        recipe = recipe.override(**{f"{part}.{k}": v for part in ("student", "baseline") for k, v in caps.items()})
+    teacher_spec = dataclasses.replace(recipe.teacher if recipe else GNN2GNN_TEACHER, **teacher_caps)
     gnn_student = dataclasses.replace(GNN2GNN_STUDENT, **caps)
     methods = variants(args.setting, args)
     if args.methods:
