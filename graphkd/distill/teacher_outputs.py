@@ -87,7 +87,19 @@ class TeacherOutputs:
             "hidden_layers": layers,
             **meta,
         }
-        return cls(logits.cpu(), info, kept)
+        out = cls(logits.cpu(), info, kept)
+        bad = out._non_finite()
+        if bad:
+            raise ValueError(f"the teacher produced non-finite {bad} (NaN/Inf): check its inputs and training")
+        return out
+
+    def _non_finite(self) -> str | None:
+        if not bool(torch.isfinite(self.logits).all()):
+            return "logits"
+        for i, h in enumerate(self.hidden or []):
+            if not bool(torch.isfinite(h).all()):
+                return f"hidden layer {(self.meta.get('hidden_layers') or [i])[i]}"
+        return None
 
     @property
     def num_nodes(self) -> int:
@@ -170,6 +182,8 @@ class TeacherOutputs:
         ):
             raise ValueError(f"{path} is not a graphkd teacher-outputs file (format {FORMAT_VERSION})")
         out = cls(raw["logits"], dict(raw["meta"]), raw.get("hidden"))
+        if out.hidden is not None and out._non_finite():
+            raise ValueError(f"{path}: teacher {out._non_finite()} must be finite")
         if out.logits.dim() != 2 or not bool(torch.isfinite(out.logits).all()):
             raise ValueError(f"{path}: teacher logits must be a finite [num_nodes, num_classes] tensor")
         for key, value in expect.items():

@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-__all__ = ["check_embeddings", "check_mask"]
+__all__ = ["check_embeddings", "check_mask", "check_widths"]
 
 
 def check_embeddings(student: Tensor, teacher: Tensor, same_width: bool = False) -> None:
@@ -23,6 +23,16 @@ def check_embeddings(student: Tensor, teacher: Tensor, same_width: bool = False)
         raise ValueError(
             f"student width {student.size(1)} != teacher width {teacher.size(1)}; this loss compares embeddings "
             "directly, so give it a projection or embeddings of one width"
+        )
+
+
+def check_widths(owner: str, student: Tensor, teacher: Tensor, student_channels: int, teacher_channels: int) -> None:
+    r"""The widths a module with learned projections was built for."""
+    check_embeddings(student, teacher)
+    if student.size(1) != student_channels or teacher.size(1) != teacher_channels:
+        raise ValueError(
+            f"{owner}({student_channels}, {teacher_channels}) got student width {student.size(1)} "
+            f"and teacher width {teacher.size(1)}"
         )
 
 

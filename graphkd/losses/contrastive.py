@@ -6,7 +6,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from ._common import check_embeddings, check_mask
+from ._common import check_mask, check_widths
 from .projection import projection
 from .sampling import sample_nodes
 
@@ -95,12 +95,7 @@ class ContrastiveLoss(nn.Module):
     def forward(
         self, student: Tensor, teacher: Tensor, edge_index: Tensor | None = None, mask: Tensor | None = None
     ) -> Tensor:
-        check_embeddings(student, teacher)
-        if student.size(1) != self.student_channels or teacher.size(1) != self.teacher_channels:
-            raise ValueError(
-                f"ContrastiveLoss({self.student_channels}, {self.teacher_channels}) got student width "
-                f"{student.size(1)} and teacher width {teacher.size(1)}"
-            )
+        check_widths("ContrastiveLoss", student, teacher, self.student_channels, self.teacher_channels)
         mask = check_mask(mask, student.size(0))
         index = sample_nodes(student.size(0), self.num_samples, mask, self.generator, student.device)
         s, t = student[index], teacher[index].detach()

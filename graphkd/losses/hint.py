@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from torch import Tensor, nn
 
-from ._common import check_embeddings, check_mask
+from ._common import check_mask, check_widths
 from .projection import projection as make_projection
 
 __all__ = ["HintLoss"]
@@ -46,12 +46,7 @@ class HintLoss(nn.Module):
     def forward(
         self, student: Tensor, teacher: Tensor, edge_index: Tensor | None = None, mask: Tensor | None = None
     ) -> Tensor:
-        check_embeddings(student, teacher)
-        if student.size(1) != self.student_channels or teacher.size(1) != self.teacher_channels:
-            raise ValueError(
-                f"HintLoss({self.student_channels}, {self.teacher_channels}) got student width {student.size(1)} "
-                f"and teacher width {teacher.size(1)}"
-            )
+        check_widths("HintLoss", student, teacher, self.student_channels, self.teacher_channels)
         mask = check_mask(mask, student.size(0))
         if mask is not None:
             student, teacher = student[mask], teacher[mask]

@@ -179,7 +179,13 @@ def edge_scores(h: Tensor, plan: EdgePlan, kernel: str, gamma: float | None, deg
 
 @torch.no_grad()
 def teacher_log_probs(teacher: Tensor, plan: EdgePlan, temperature: float, **kernel: Any) -> Tensor:
-    r"""The teacher's :math:`\log p^t_{ij}` on every edge of ``plan`` (fixed during training)."""
+    r"""The teacher's :math:`\log p^t_{ij}` on every edge of ``plan`` (fixed during training).
+
+    Raises:
+        ValueError: if the teacher's embeddings are not finite (checked once per teacher tensor).
+    """
+    if not bool(torch.isfinite(teacher).all()):
+        raise ValueError("teacher embeddings contain NaN or Inf")
     return segment_log_softmax_csr(edge_scores(teacher.detach(), plan, **kernel) / temperature, plan)
 
 

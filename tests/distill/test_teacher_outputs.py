@@ -62,3 +62,12 @@ def test_corrupt_and_missing_files(tmp_path):
         TeacherOutputs.load(tmp_path / "foreign.pt")
     with pytest.raises(FileNotFoundError, match="no teacher outputs at"):
         TeacherOutputs.load(tmp_path / "missing.pt")
+
+
+def test_non_finite_teacher_outputs_are_refused():
+    data = load("csbm", num_nodes=600, num_classes=3, num_features=8)
+    teacher = GraphSAGE(8, 16, 3)
+    with torch.no_grad():
+        next(teacher.parameters()).fill_(float("nan"))
+    with pytest.raises(ValueError, match="teacher produced non-finite"):
+        TeacherOutputs.compute(teacher, data, hidden_layers=[0])

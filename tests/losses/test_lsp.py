@@ -108,3 +108,24 @@ def test_module_caches_are_keyed_on_the_tensors_and_their_versions():
     assert torch.allclose(loss(s, t, other), lsp_loss(s, t, other))
     mask = torch.arange(8) < 4
     assert torch.allclose(loss(s, t, other, mask), lsp_loss(s, t, other, mask=mask))
+
+
+@pytest.mark.parametrize("kernel", KERNELS)
+def test_sparse_edge_scores_match_the_gathered_kernels(kernel):
+    from graphkd.losses import edge_kernel
+    from graphkd.losses.lsp import build_plan, edge_scores
+
+    torch.manual_seed(0)
+    h = torch.randn(10, 4)
+    plan = build_plan(torch.randint(0, 10, (2, 40)), 10, self_loops=True)
+    ref = edge_kernel(h[plan.dst], h[plan.src], kernel)
+    assert torch.allclose(edge_scores(h, plan, kernel, None, 2, 1.0), ref, atol=1e-5)
+
+
+def test_non_finite_teacher_raises():
+    s, t = torch.randn(4, 2), torch.randn(4, 2)
+    t[0, 0] = float("nan")
+    with pytest.raises(ValueError, match="teacher embeddings contain NaN"):
+        lsp_loss(s, t, PATH)
+    with pytest.raises(ValueError, match="teacher embeddings contain NaN"):
+        LSPLoss()(s, t, PATH)
