@@ -5,12 +5,19 @@ from __future__ import annotations
 from typing import Any
 
 import torch
-import torch.nn.functional as F
 from torch import Tensor, nn
 from torch_geometric.utils import add_self_loops, remove_self_loops
 
 from ._common import check_embeddings, check_mask
-from .edge_ops import EdgePlan, edge_dot, edge_sq_dist, segment_log_softmax_csr, segment_sum_csr
+from .edge_ops import (
+    EXP_FLOOR,
+    EdgePlan,
+    edge_dot,
+    edge_l1_dist,
+    edge_sq_dist,
+    segment_log_softmax_csr,
+    segment_sum_csr,
+)
 from .kernels import check_kernel
 
 __all__ = ["LSP_REDUCTIONS", "LSPLoss", "build_plan", "edge_scores", "lsp_loss", "teacher_log_probs"]
@@ -103,36 +110,56 @@ def build_plan(edge_index: Tensor, num_nodes: int, mask: Tensor | None = None, s
 
 def _raw(h: Tensor, plan: EdgePlan, kernel: str) -> Tensor:
     # what each kernel is a function of: an inner product (SDDMM), a squared distance, or |.|_1
-    if kernel == "l1":  # no inner-product form: gather the two ends
-        return (h[plan.dst] - h[plan.src]).abs().sum(-1)
+    if kernel == "l1":  # no inner-product form: gathers the two ends, in chunks
+        return edge_l1_dist(h, plan)
     if kernel in ("linear", "poly"):
         return edge_dot(h, h, plan)
     if kernel == "cosine":
-        u = F.normalize(h, dim=-1, eps=1e-8)
+        u = _UnitRows.apply(h)
         return edge_dot(u, u, plan)
     return edge_sq_dist(h, plan)  # rbf, l2
 
 
+class _UnitRows(torch.autograd.Function):
+    r"""``F.normalize(h, dim=-1, eps=1e-8)`` with the closed-form backward
+    :math:`(\mathbf{g} - \mathbf{u}\,\mathbf{u}^\top\mathbf{g}) / \lVert\mathbf{h}\rVert` (fewer passes)."""
+
+    @staticmethod
+    def forward(ctx, h):
+        norm = torch.linalg.vector_norm(h, dim=-1, keepdim=True).clamp_min_(1e-8)
+        u = h / norm
+        ctx.save_for_backward(u, norm)
+        return u
+
+    @staticmethod
+    def backward(ctx, g):
+        u, norm = ctx.saved_tensors
+        along = (u * g).sum(-1, keepdim=True).masked_fill_(norm <= 1e-8, 0.0)  # clamped rows: h / eps
+        return g.addcmul(u, along, value=-1.0).div_(norm)
+
+
 def _kernel(
     raw: Tensor, plan: EdgePlan, kernel: str, gamma: float, degree: int, coef: float, grad: bool
-) -> tuple[Tensor, Tensor | None]:
-    # k(raw) and dk/draw, elementwise
+) -> tuple[Tensor, Tensor | float | None]:
+    # k(raw) and dk/draw, elementwise (a float where it is constant)
     if kernel in ("linear", "cosine"):
-        return raw, (torch.ones_like(raw) if grad else None)
+        return raw, 1.0
     if kernel == "l1":
-        return -raw, (torch.full_like(raw, -1.0) if grad else None)
+        return -raw, -1.0
     if kernel == "poly":
         base = raw + coef
-        return base.pow(degree), (degree * base.pow(degree - 1) if grad else None)
-    sq = raw.clamp_min(0.0)
+        return base.pow(degree), (base.pow(degree - 1).mul_(degree) if grad else None)
+    sq = raw.clamp_min(0.0)  # the expansion of |h_i - h_j|^2 may round slightly below 0
     if plan.any_self_loop:
-        sq = sq.masked_fill(plan.self_loop, 0.0)  # exactly 0 at distance 0, whatever the magnitude
-    live = (raw > 0) if not plan.any_self_loop else (raw > 0) & ~plan.self_loop
+        sq = sq.masked_fill_(plan.self_loop, 0.0)  # exactly 0 at distance 0, whatever the magnitude
     if kernel == "rbf":
-        value = torch.exp(-gamma * sq)
-        return value, ((-gamma * value) * live if grad else None)
-    dist = sq.clamp_min(1e-24).sqrt()  # l2; zero gradient (not NaN) at distance 0
-    return -dist * (sq > 0), ((-0.5 / dist) * (live & (sq > 0)) if grad else None)
+        value = sq.mul(-gamma).exp_()
+        return value, ((value * -gamma).masked_fill_(sq == 0, 0.0) if grad else None)
+    dist = sq.sqrt_()  # l2
+    if not grad:
+        return dist.neg(), None
+    slope = dist.reciprocal().mul_(-0.5).masked_fill_(dist == 0, 0.0)  # 0 (not inf) at distance 0
+    return dist.neg(), slope
 
 
 class _KernelSegmentKL(torch.autograd.Function):
@@ -145,22 +172,30 @@ class _KernelSegmentKL(torch.autograd.Function):
         bounded = kernel in ("rbf", "cosine") and temperature >= 1 / 30  # exp cannot overflow
         log_p = segment_log_softmax_csr(value / temperature if temperature != 1.0 else value, plan, shift=not bounded)
         ctx.plan, ctx.temperature = plan, temperature
-        ctx.save_for_backward(log_p, target, slope)
+        ctx.slope = slope if not isinstance(slope, Tensor) else None
+        ctx.save_for_backward(log_p, target, *([slope] if isinstance(slope, Tensor) else []))
         return neg_entropy - segment_sum_csr(target * log_p, plan)
 
     @staticmethod
     def backward(ctx, grad):
-        log_p, target, slope = ctx.saved_tensors
+        log_p, target, *slope = ctx.saved_tensors
         plan = ctx.plan
-        diff = log_p.exp().sub_(target).mul_(slope)
+        scale = 1.0 / ctx.temperature
         if plan.has_edges.any():
             g = grad[plan.has_edges]
-            scale = g[0] if bool((g == g[0]).all()) else None  # "node"/"edge"/"sum" reductions
+            uniform = bool((g == g[0]).all())  # "node"/"edge"/"sum" reductions: one scale for all
+            if uniform:
+                scale = scale * float(g[0])
         else:
-            scale = grad.new_zeros(())
-        diff = diff.mul_(scale) if scale is not None else diff.mul_(plan.expand(grad))
-        if ctx.temperature != 1.0:
-            diff = diff.div_(ctx.temperature)
+            uniform, scale = True, 0.0
+        scale = scale * (ctx.slope if ctx.slope is not None else 1.0)
+        diff = log_p.clamp_min(EXP_FLOOR).exp_().sub_(target)  # p - q
+        if slope:
+            diff = diff.mul_(slope[0])
+        if not uniform:
+            diff = diff.mul_(plan.expand(grad))
+        if scale != 1.0:
+            diff = diff.mul_(scale)
         return diff, None, None, None, None, None, None, None, None
 
 
