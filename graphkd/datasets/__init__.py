@@ -1,6 +1,6 @@
 r"""Datasets: one :func:`load` front door, the catalogue of names, splits and validation."""
 
-from .csbm import csbm
+from .csbm import OGB_LIKE, csbm, ogb_like
 from .inductive import InductiveSplit, inductive_split
 from .load import dataset_info, load
 from .ogb import load_ogb
@@ -11,6 +11,7 @@ from .validate import validate_data, validate_edge_index
 
 __all__ = [
     "DATASETS",
+    "OGB_LIKE",
     "DatasetInfo",
     "InductiveSplit",
     "cpf_split",
@@ -21,6 +22,7 @@ __all__ = [
     "largest_connected_component",
     "load",
     "load_ogb",
+    "ogb_like",
     "public_split",
     "random_split",
     "validate_data",

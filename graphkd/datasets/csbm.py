@@ -8,7 +8,19 @@ import torch
 from torch_geometric.data import Data
 from torch_geometric.utils import coalesce, remove_self_loops, to_undirected
 
-__all__ = ["csbm"]
+__all__ = ["OGB_LIKE", "csbm", "ogb_like"]
+
+# Sizes of the OGB node-property graphs (nodes; average degree of the undirected graph, i.e.
+# 2 x undirected edges / nodes; features; classes), for synthetic stand-ins of the same scale
+OGB_LIKE: dict[str, dict[str, float]] = {
+    "arxiv": {"num_nodes": 169_343, "avg_degree": 2 * 1_166_243 / 169_343, "num_features": 128, "num_classes": 40},
+    "products": {
+        "num_nodes": 2_449_029,
+        "avg_degree": 2 * 61_859_140 / 2_449_029,
+        "num_features": 100,
+        "num_classes": 47,
+    },
+}
 
 
 def csbm(
@@ -95,3 +107,20 @@ def csbm(
     mu = torch.randn(num_classes, num_features, generator=gen) * scale
     x = mu[y] + feature_noise * scale * torch.randn(num_nodes, num_features, generator=gen)
     return Data(x=x, y=y, edge_index=edge_index, num_nodes=num_nodes)
+
+
+def ogb_like(name: str, seed: int = 0, **overrides) -> Data:
+    r"""A :func:`csbm` graph with the size of an OGB dataset (``"arxiv"``: 169,343 nodes, about
+    2.3 M directed edges, 128 features, 40 classes; ``"products"``: 2,449,029 nodes, about 124 M
+    directed edges, 100 features, 47 classes), for speed and memory benchmarks where OGB's data
+    cannot be downloaded. Accuracy on it says nothing about OGB accuracy.
+
+    Args:
+        name (str): ``"arxiv"`` or ``"products"``.
+        seed (int, optional): random seed (default: :obj:`0`).
+        **overrides: further :func:`csbm` arguments (e.g. ``num_features``).
+    """
+    if name not in OGB_LIKE:
+        raise ValueError(f"Unknown OGB-sized graph {name!r}; valid choices: {', '.join(OGB_LIKE)}")
+    sizes = {k: (int(v) if k != "avg_degree" else v) for k, v in OGB_LIKE[name].items()}
+    return csbm(seed=seed, **{**sizes, **overrides})

@@ -5,12 +5,13 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+import torch
 from torch import Tensor, nn
 from torch_geometric.data import Data
 
 from ..eval.metrics import predict
 from ..nn.base import Model
-from ..train import Batch, FullBatch, History, Trainer
+from ..train import Batch, History, Trainer
 from .teacher_outputs import TeacherOutputs
 
 __all__ = ["Distiller"]
@@ -60,10 +61,16 @@ class Distiller:
                 f"teacher has {teacher_outputs.num_classes} classes but the student has out_channels="
                 f"{self.student.out_channels}"
             )
-        batches = FullBatch(
-            copy.copy(data).to(self.trainer.device),
-            extras={k: v.to(self.trainer.device) for k, v in self.extras(data, teacher_outputs).items()},
-        )
+        extras = self.extras(data, teacher_outputs)
+        if self.trainer.batch_size is None:  # full-batch: everything on the device once
+            device = self.trainer.device
+            graph = copy.copy(data).to(device)
+            extras = {k: v.to(device) for k, v in extras.items()}
+        else:  # mini-batches gather rows on the host and move each batch
+            graph = data
+        # every node with teacher outputs is a target of the mini-batches (soft labels cover them all)
+        every_node = torch.ones(data.num_nodes, dtype=torch.bool)
+        batches = self.trainer.make_batches(self.student, graph, extras, seed_nodes=every_node, seed=seed)
         self.history_: History = self.trainer.fit(
             self.student, data, self.loss, batches, seed=seed, extra_modules=self.trainable_modules()
         )

@@ -115,8 +115,8 @@ class ComposedKD(Distiller):
         total = logits.new_zeros(())
         for t in self.terms:
             teacher = batch.extras[self._teacher_key(t.teacher_layer)]
-            if isinstance(t.loss, SoftLabelLoss):
-                value = t.loss(logits, teacher, batch.y, batch.mask)
+            if isinstance(t.loss, SoftLabelLoss):  # node-level: the batch's targets only
+                value = t.loss(*(batch.targets(v) for v in (logits, teacher, batch.y, batch.mask)))
             else:
                 value = t.loss(hidden[t.student_layer], teacher, batch.edge_index, batch.extras.get("seed_mask"))
             values[t.name] = value

@@ -42,8 +42,9 @@ class GLNN(Distiller):
         self.criterion = SoftLabelLoss(lam, temperature)
 
     def loss(self, student: Model, batch: Batch) -> Tensor:
-        out = student(batch.x, batch.edge_index)
-        return self.criterion(out, batch.extras["teacher_logits"], batch.y, batch.mask)
+        out = batch.targets(student(batch.x, batch.edge_index))
+        t, y, mask = (batch.targets(v) for v in (batch.extras["teacher_logits"], batch.y, batch.mask))
+        return self.criterion(out, t, y, mask)
 
     def get_params(self):
         params = super().get_params()

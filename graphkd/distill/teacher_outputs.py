@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
 import os
+import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 from torch import Tensor
 from torch_geometric.data import Data
 
 from ..nn.base import Model
-from ..utils.io import atomic_write_bytes
+from ..utils.io import atomic_write_bytes, atomic_write_text
 
 __all__ = ["TeacherOutputs", "fingerprint"]
 
@@ -155,13 +158,73 @@ class TeacherOutputs:
         torch.save({"format": FORMAT_VERSION, "logits": self.logits, "hidden": self.hidden, "meta": self.meta}, buf)
         return atomic_write_bytes(path, buf.getvalue())
 
+    def save_mmap(self, directory: str | os.PathLike) -> Path:
+        r"""Writes the outputs as memory-mappable ``.npy`` arrays in ``directory`` plus a
+        ``meta.json`` holding the metadata, each array's shape and SHA-256. The arrays get fresh
+        names and ``meta.json`` is replaced last and atomically, so an interrupted save leaves
+        the previous outputs readable; arrays no longer referenced are then removed. Load with
+        :meth:`load` (which maps the arrays instead of reading them into memory)."""
+        directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        token = secrets.token_hex(4)
+        arrays = {"logits": self.logits, **{f"hidden_{i}": h for i, h in enumerate(self.hidden or [])}}
+        entries = {}
+        for name, tensor in arrays.items():
+            file = f"{name}-{token}.npy"
+            array = tensor.detach().cpu().contiguous().numpy()
+            with open(directory / file, "wb") as f:
+                np.save(f, array)
+                f.flush()
+                os.fsync(f.fileno())
+            entries[name] = {"file": file, "shape": list(array.shape), "sha256": _sha256(directory / file)}
+        manifest = {"format": FORMAT_VERSION, "meta": self.meta, "arrays": entries}
+        atomic_write_text(directory / "meta.json", json.dumps(manifest, indent=1))
+        keep = {e["file"] for e in entries.values()}
+        for old in directory.glob("*.npy"):
+            if old.name not in keep:
+                old.unlink(missing_ok=True)
+        return directory
+
     @classmethod
-    def load(cls, path: str | os.PathLike, data: Data | None = None, **expect: Any) -> TeacherOutputs:
+    def _load_mmap(cls, directory: Path, verify: bool) -> TeacherOutputs:
+        try:
+            manifest = json.loads((directory / "meta.json").read_text())
+            entries = manifest["arrays"]
+            if manifest.get("format") != FORMAT_VERSION or "logits" not in entries:
+                raise KeyError("format")
+        except (OSError, ValueError, KeyError, TypeError) as err:
+            raise ValueError(f"{directory} is not a graphkd memory-mapped teacher-outputs folder ({err})") from err
+        tensors = {}
+        for name, entry in entries.items():
+            file = directory / entry["file"]
+            if not file.is_file():
+                raise ValueError(f"{directory}: {entry['file']} is missing")
+            if verify and _sha256(file) != entry["sha256"]:
+                raise ValueError(f"{directory}: {entry['file']} does not match its checksum (corrupt or replaced)")
+            try:  # copy-on-write mapping: pages are read on access, never written back
+                array = np.load(file, mmap_mode="c")
+            except ValueError as err:
+                raise ValueError(f"{directory}: {entry['file']} is not a readable .npy array ({err})") from err
+            if list(array.shape) != entry["shape"]:
+                raise ValueError(
+                    f"{directory}: {entry['file']} has shape {list(array.shape)}, expected {entry['shape']}"
+                )
+            tensors[name] = torch.from_numpy(array)
+        hidden = [tensors[f"hidden_{i}"] for i in range(len(entries) - 1)] or None
+        return cls(tensors["logits"], dict(manifest["meta"]), hidden)
+
+    @classmethod
+    def load(
+        cls, path: str | os.PathLike, data: Data | None = None, verify: bool = True, **expect: Any
+    ) -> TeacherOutputs:
         r"""Loads outputs saved by :meth:`save` and validates them.
 
         Args:
-            path (str): the file.
+            path (str): the file, or a folder written by :meth:`save_mmap` (its arrays are then
+                memory-mapped: rows are read from disk when used).
             data (Data, optional): the graph they must belong to (see :meth:`check`).
+            verify (bool, optional): check the finiteness of the values and, for a folder, the
+                arrays' checksums (reads every byte once) (default: :obj:`True`).
             **expect: metadata that must match, e.g. ``dataset="cpf-cora", seed=3``.
 
         Raises:
@@ -169,26 +232,39 @@ class TeacherOutputs:
             ValueError: a corrupt or foreign file, or outputs that do not match.
         """
         path = Path(path)
-        if not path.is_file():
+        if path.is_dir():
+            out = cls._load_mmap(path, verify)
+        elif not path.is_file():
             raise FileNotFoundError(f"no teacher outputs at {path}")
-        try:
-            raw = torch.load(path, map_location="cpu", weights_only=True)
-        except Exception as err:  # noqa: BLE001 - truncated or foreign file
-            raise ValueError(f"{path} is not a readable teacher-outputs file ({type(err).__name__}: {err})") from err
-        if (
-            not isinstance(raw, dict)
-            or raw.get("format") != FORMAT_VERSION
-            or not isinstance(raw.get("logits"), Tensor)
-        ):
-            raise ValueError(f"{path} is not a graphkd teacher-outputs file (format {FORMAT_VERSION})")
-        out = cls(raw["logits"], dict(raw["meta"]), raw.get("hidden"))
-        if out.hidden is not None and out._non_finite():
+        else:
+            try:
+                raw = torch.load(path, map_location="cpu", weights_only=True)
+            except Exception as err:  # noqa: BLE001 - truncated or foreign file
+                raise ValueError(
+                    f"{path} is not a readable teacher-outputs file ({type(err).__name__}: {err})"
+                ) from err
+            if (
+                not isinstance(raw, dict)
+                or raw.get("format") != FORMAT_VERSION
+                or not isinstance(raw.get("logits"), Tensor)
+            ):
+                raise ValueError(f"{path} is not a graphkd teacher-outputs file (format {FORMAT_VERSION})")
+            out = cls(raw["logits"], dict(raw["meta"]), raw.get("hidden"))
+        if out.logits.dim() != 2:
+            raise ValueError(f"{path}: teacher logits must be a [num_nodes, num_classes] tensor")
+        if verify and out._non_finite():
             raise ValueError(f"{path}: teacher {out._non_finite()} must be finite")
-        if out.logits.dim() != 2 or not bool(torch.isfinite(out.logits).all()):
-            raise ValueError(f"{path}: teacher logits must be a finite [num_nodes, num_classes] tensor")
         for key, value in expect.items():
             if out.meta.get(key) != value:
                 raise ValueError(f"{path}: teacher outputs have {key}={out.meta.get(key)!r}, expected {value!r}")
         if data is not None:
             out.check(data)
         return out
+
+
+def _sha256(path: Path, block: int = 1 << 24) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        while chunk := f.read(block):
+            h.update(chunk)
+    return h.hexdigest()

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import torch
 from torch import Tensor, nn
 from torch_geometric.nn import GATConv, GCNConv, GINConv, SAGEConv
 from torch_geometric.nn.conv.gcn_conv import gcn_norm
 from torch_geometric.utils import add_remaining_self_loops
 
 from .base import Model
-from .graph import Graph
+from .graph import Graph, csr_rows
 
 __all__ = ["GAT", "GCN", "GIN", "GNN", "GraphSAGE"]
 
@@ -66,9 +67,25 @@ class GNN(Model):
     def _conv(self, i: int, x: Tensor, edge_index: Tensor, edge_weight: Tensor | None) -> Tensor:
         return self.layers[i](x, edge_index)
 
+    def _sparse_rows(self, i: int, x: Tensor, rows: Tensor, start: int, stop: int) -> Tensor:
+        r"""Layer ``i``'s output for target nodes ``[start, stop)`` from the adjacency rows
+        ``rows`` (``[stop - start, N]`` CSR) and every node's input ``x``: the convolution in
+        its bipartite (source, target) form."""
+        return self.layers[i]((x, x[start:stop]), rows)
+
     def apply_layer_chunked(self, i: int, x: Tensor, graph: Graph, batch_size: int) -> Tensor:
         device = self._device()
         out = x.new_empty(graph.num_nodes, self.dims[i + 1])
+        if self.sparse_aggregation:
+            # rows [start, stop) of the adjacency times the whole layer input: memory is one
+            # layer's input and output plus one chunk, never a per-edge tensor
+            x_dev = x.to(device)
+            adj = graph.adj_t()
+            for start in range(0, graph.num_nodes, batch_size):
+                stop = min(start + batch_size, graph.num_nodes)
+                rows = csr_rows(adj, start, stop).to(device)
+                out[start:stop] = self._sparse_rows(i, x_dev, rows, start, stop).to(out.device)
+            return out
         for chunk in graph.chunks(batch_size):
             w = chunk.edge_weight.to(device) if chunk.edge_weight is not None else None
             y = self._conv(i, x[chunk.n_id].to(device), chunk.edge_index.to(device), w)
@@ -95,6 +112,22 @@ class GCN(GNN):
 
     def _conv(self, i: int, x: Tensor, edge_index: Tensor, edge_weight: Tensor | None) -> Tensor:
         return self.layers[i](x, edge_index, edge_weight)
+
+    def apply_layer_chunked(self, i: int, x: Tensor, graph: Graph, batch_size: int) -> Tensor:
+        # GCNConv transforms before it aggregates: transform every node once, in chunks, then
+        # aggregate rows of the normalised adjacency (a bias-free GCNConv call does both)
+        conv = self.layers[i]
+        device = self._device()
+        self._transformed = torch.cat([conv.lin(c.to(device)) for c in x.split(batch_size)])
+        try:
+            return super().apply_layer_chunked(i, x, graph, batch_size)
+        finally:
+            del self._transformed
+
+    def _sparse_rows(self, i: int, x: Tensor, rows: Tensor, start: int, stop: int) -> Tensor:
+        out = torch.sparse.mm(rows, self._transformed)
+        bias = self.layers[i].bias
+        return out + bias if bias is not None else out
 
 
 class GraphSAGE(GNN):

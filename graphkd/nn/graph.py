@@ -11,7 +11,23 @@ from torch_geometric.utils import coalesce, to_torch_csr_tensor
 
 from ..datasets.validate import validate_edge_index
 
-__all__ = ["Chunk", "Graph"]
+__all__ = ["Chunk", "Graph", "csr_rows"]
+
+
+def csr_rows(adj: Tensor, start: int, stop: int) -> Tensor:
+    r"""Rows ``[start, stop)`` of a sparse CSR matrix, as a ``[stop - start, num_cols]`` CSR
+    matrix sharing the column indices and values (views, no copy)."""
+    crow = adj.crow_indices()
+    lo, hi = int(crow[start]), int(crow[stop])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        return torch.sparse_csr_tensor(
+            crow[start : stop + 1] - lo,
+            adj.col_indices()[lo:hi],
+            adj.values()[lo:hi],
+            (stop - start, adj.size(1)),
+            check_invariants=False,
+        )
 
 
 @dataclass

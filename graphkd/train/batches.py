@@ -1,17 +1,19 @@
 """Where training batches come from. The engine asks a :class:`BatchSource` for an epoch's
-batches, so mini-batch sources (neighbour sampling) plug in without touching the engine."""
+batches: the whole graph (:class:`FullBatch`), neighbour-sampled subgraphs
+(:class:`SampledBatches`) or graph-free batches of nodes for MLP students (:class:`NodeBatches`)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
+import numpy as np
 import torch
 from torch import Tensor
 from torch_geometric.data import Data
 
-__all__ = ["Batch", "BatchSource", "FullBatch"]
+__all__ = ["Batch", "BatchSource", "FullBatch", "NodeBatches", "SampledBatches", "gather_rows"]
 
 
 @dataclass
@@ -26,6 +28,9 @@ class Batch:
         mask (Tensor): which of the batch's nodes carry a training label.
         n_id (Tensor, optional): global node ids of the batch's rows (``None``: all nodes in order).
         extras (dict): further per-node tensors aligned with the rows (e.g. teacher logits).
+        num_targets (int, optional): the first ``num_targets`` rows are the batch's targets
+            (the seeds of a sampled subgraph), the others only context for message passing;
+            node-level losses count the targets only (``None``: every row is a target).
     """
 
     x: Tensor
@@ -34,6 +39,11 @@ class Batch:
     mask: Tensor
     n_id: Tensor | None = None
     extras: dict[str, Any] = field(default_factory=dict)
+    num_targets: int | None = None
+
+    def targets(self, value: Tensor) -> Tensor:
+        r"""The target rows of a per-row tensor (all rows unless :attr:`num_targets` is set)."""
+        return value if self.num_targets is None else value[: self.num_targets]
 
     def to(self, device: torch.device | str) -> Batch:
         move = lambda t: t.to(device, non_blocking=True) if isinstance(t, Tensor) else t  # noqa: E731
@@ -44,6 +54,7 @@ class Batch:
             move(self.mask),
             move(self.n_id),
             {k: move(v) for k, v in self.extras.items()},
+            self.num_targets,
         )
 
 
@@ -76,3 +87,152 @@ class FullBatch:
 
     def __len__(self) -> int:
         return 1
+
+
+def gather_rows(value: Tensor | np.ndarray, index: Tensor) -> Tensor:
+    r"""``value[index]`` for a tensor or a (memory-mapped) NumPy array, as a tensor: teacher
+    outputs too large for RAM are read row by row from disk."""
+    if isinstance(value, Tensor):
+        return value[index.to(value.device)]
+    return torch.from_numpy(np.ascontiguousarray(value[index.cpu().numpy()]))
+
+
+def _check_extras(extras: dict[str, Any] | None, num_nodes: int) -> dict[str, Any]:
+    for key, value in (extras or {}).items():
+        if len(value) != num_nodes:
+            raise ValueError(f"extra {key!r} has {len(value)} rows but the graph has {num_nodes} nodes")
+    return dict(extras or {})
+
+
+def _node_ids(nodes: Tensor | None, num_nodes: int) -> Tensor:
+    if nodes is None:
+        return torch.arange(num_nodes)
+    if nodes.dtype == torch.bool:
+        if nodes.numel() != num_nodes:
+            raise ValueError(f"node mask has {nodes.numel()} entries but the graph has {num_nodes} nodes")
+        nodes = nodes.nonzero().flatten()
+    nodes = nodes.long().flatten().cpu()
+    if nodes.numel() == 0:
+        raise ValueError("no nodes to make batches of (empty node set)")
+    return nodes
+
+
+class NodeBatches:
+    r"""Graph-free mini-batches of nodes, for MLP students: each batch holds the features,
+    labels and ``extras`` rows (teacher outputs, looked up by global node id) of
+    ``batch_size`` nodes, and no edges.
+
+    Args:
+        data (Data): the graph (its ``x``, ``y`` and ``mask_key`` mask are read).
+        batch_size (int): nodes per batch.
+        nodes (Tensor, optional): the nodes to cover each epoch, ids or a boolean mask
+            (default: all).
+        mask_key (str, optional): the mask of labelled nodes (default: ``"train_mask"``).
+        extras (dict, optional): per-node tensors or NumPy (memory-mapped) arrays, one row per node.
+        shuffle (bool, optional): a new order every epoch, from torch's global generator
+            (seeded by :meth:`Trainer.fit`'s ``seed``) (default: :obj:`True`).
+        pin_memory (bool, optional): page-lock each batch so copies to the GPU overlap compute
+            (default: when CUDA is available).
+    """
+
+    def __init__(
+        self,
+        data: Data,
+        batch_size: int,
+        nodes: Tensor | None = None,
+        mask_key: str = "train_mask",
+        extras: dict[str, Any] | None = None,
+        shuffle: bool = True,
+        pin_memory: bool | None = None,
+    ) -> None:
+        if not isinstance(batch_size, int) or batch_size < 1:
+            raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
+        self.data, self.batch_size, self.mask_key, self.shuffle = data, batch_size, mask_key, shuffle
+        self.nodes = _node_ids(nodes, data.num_nodes)
+        self.extras = _check_extras(extras, data.num_nodes)
+        self.pin_memory = torch.cuda.is_available() if pin_memory is None else pin_memory
+
+    def __len__(self) -> int:
+        return -(-self.nodes.numel() // self.batch_size)
+
+    def __iter__(self) -> Iterator[Batch]:
+        d = self.data
+        order = self.nodes[torch.randperm(self.nodes.numel())] if self.shuffle else self.nodes
+        for idx in order.split(self.batch_size):
+            dev = d.x.device
+            i = idx.to(dev)
+            batch = Batch(
+                d.x[i],
+                None,
+                d.y[i],
+                d[self.mask_key][i],
+                n_id=i,
+                extras={k: gather_rows(v, idx) for k, v in self.extras.items()},
+            )
+            yield _pinned(batch) if self.pin_memory and dev.type == "cpu" else batch
+
+
+class SampledBatches:
+    r"""Neighbour-sampled subgraphs as training batches: the seeds are the batch's targets
+    (:attr:`Batch.num_targets`; only labelled seeds are in :attr:`Batch.mask`), the sampled
+    nodes around them context; ``extras`` rows are looked up by global id (``n_id``) and
+    ``extras["seed_mask"]`` marks the seeds for relational losses (LSP over the sampled edges
+    into the seeds).
+
+    Args:
+        loader: a loader of PyG batches with ``n_id`` and ``batch_size``, e.g. from
+            :func:`graphkd.sampling.neighbor_loader` (or PyG's ``NeighborLoader``).
+        mask_key (str, optional): the mask of labelled nodes (default: ``"train_mask"``).
+        extras (dict, optional): per-node tensors or NumPy (memory-mapped) arrays of the whole graph.
+    """
+
+    def __init__(self, loader: Any, mask_key: str = "train_mask", extras: dict[str, Any] | None = None) -> None:
+        self.loader, self.mask_key = loader, mask_key
+        self.extras = _check_extras(extras, loader.data.num_nodes) if hasattr(loader, "data") else dict(extras or {})
+
+    def __len__(self) -> int:
+        return len(self.loader)
+
+    @classmethod
+    def from_data(
+        cls,
+        data: Data,
+        num_neighbors: Sequence[int],
+        batch_size: int,
+        nodes: Tensor | None = None,
+        mask_key: str = "train_mask",
+        extras: dict[str, Any] | None = None,
+        **loader_kwargs: Any,
+    ) -> SampledBatches:
+        r"""Batches over the seed ``nodes`` (default: all), shuffled every epoch, from
+        :func:`graphkd.sampling.neighbor_loader` (``loader_kwargs``: ``backend``, ``device``,
+        ``seed``, ``num_workers``, …)."""
+        from ..sampling import neighbor_loader
+
+        nodes = _node_ids(nodes, data.num_nodes)
+        loader_kwargs.setdefault("shuffle", True)
+        loader = neighbor_loader(data, num_neighbors, nodes, batch_size=batch_size, **loader_kwargs)
+        return cls(loader, mask_key, extras)
+
+    def __iter__(self) -> Iterator[Batch]:
+        for sub in self.loader:
+            n = int(sub.batch_size)
+            seed = torch.zeros(sub.num_nodes, dtype=torch.bool, device=sub.n_id.device)
+            seed[:n] = True
+            extras = {k: gather_rows(v, sub.n_id) for k, v in self.extras.items()}
+            extras["seed_mask"] = seed
+            mask = sub[self.mask_key] & seed
+            yield Batch(sub.x, sub.edge_index, sub.y, mask, n_id=sub.n_id, extras=extras, num_targets=n)
+
+
+def _pinned(batch: Batch) -> Batch:
+    pin = lambda t: t.pin_memory() if isinstance(t, Tensor) else t  # noqa: E731
+    return Batch(
+        pin(batch.x),
+        pin(batch.edge_index),
+        pin(batch.y),
+        pin(batch.mask),
+        pin(batch.n_id),
+        {k: pin(v) for k, v in batch.extras.items()},
+        batch.num_targets,
+    )

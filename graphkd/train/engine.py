@@ -6,6 +6,7 @@ import copy
 import sys
 import time
 from collections.abc import Callable, Sequence
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -18,7 +19,7 @@ from ..eval.metrics import evaluate
 from ..nn.base import Model
 from ..resolver import resolve
 from ..utils.seed import seed_everything
-from .batches import Batch, BatchSource, FullBatch
+from .batches import Batch, BatchSource, FullBatch, NodeBatches, SampledBatches
 from .history import EpochRecord, History
 
 __all__ = ["LossFn", "OPTIMIZERS", "Trainer", "cross_entropy_loss"]
@@ -30,8 +31,9 @@ OPTIMIZERS = {"adam": torch.optim.Adam, "adamw": torch.optim.AdamW}
 
 def cross_entropy_loss(model: Model, batch: Batch) -> Tensor:
     r"""Cross-entropy on the batch's labelled nodes (the default objective)."""
-    logits = model(batch.x, batch.edge_index)
-    return F.cross_entropy(logits[batch.mask], batch.y[batch.mask])
+    logits = batch.targets(model(batch.x, batch.edge_index))
+    mask = batch.targets(batch.mask)
+    return F.cross_entropy(logits[mask], batch.targets(batch.y)[mask])
 
 
 class Trainer:
@@ -51,6 +53,15 @@ class Trainer:
         device (str, optional): where to train (default: CUDA if available, else CPU).
         eval_batch_size (int, optional): chunk size of layer-wise evaluation (default: :obj:`65536`).
         progress (bool, optional): show a progress bar; ``None``: when stderr is a terminal.
+        batch_size (int, optional): mini-batch training with this many target nodes per batch;
+            ``None`` trains full-batch (default: :obj:`None`).
+        num_neighbors (Sequence[int], optional): with ``batch_size``, the fan-out per hop of the
+            neighbour-sampled subgraph around each batch (:mod:`graphkd.sampling`); required for
+            GNNs, and for losses over edges (LSP). ``None`` with ``batch_size`` gives graph-free
+            batches of nodes (MLP students) (default: :obj:`None`).
+        sampler (str, optional): neighbour sampler backend, ``"auto"``, ``"graphkd"`` or ``"pyg"``
+            (default: :obj:`"auto"`).
+        num_workers (int, optional): loader worker processes for sampling (default: :obj:`0`).
     """
 
     def __init__(
@@ -63,6 +74,10 @@ class Trainer:
         device: str | torch.device | None = None,
         eval_batch_size: int = 65536,
         progress: bool | None = None,
+        batch_size: int | None = None,
+        num_neighbors: Sequence[int] | None = None,
+        sampler: str = "auto",
+        num_workers: int = 0,
     ) -> None:
         if epochs < 1:
             raise ValueError(f"epochs must be >= 1, got {epochs}")
@@ -79,6 +94,64 @@ class Trainer:
             raise ValueError(f"invalid device {device!r}; use e.g. 'cpu', 'cuda' or 'cuda:1' ({err})") from None
         self.eval_batch_size = eval_batch_size
         self.progress = progress
+        if batch_size is not None and (not isinstance(batch_size, int) or batch_size < 1):
+            raise ValueError(f"batch_size must be a positive integer or None, got {batch_size!r}")
+        if num_neighbors is not None and batch_size is None:
+            raise ValueError("num_neighbors needs batch_size (neighbour sampling is a mini-batch mode)")
+        from ..sampling import BACKENDS
+
+        if sampler not in BACKENDS:
+            raise ValueError(f"Unknown sampler backend {sampler!r}; valid choices: {', '.join(BACKENDS)}")
+        self.batch_size, self.num_workers, self.sampler = batch_size, num_workers, sampler
+        self.num_neighbors = list(num_neighbors) if num_neighbors is not None else None
+
+    def make_batches(
+        self,
+        model: Model,
+        data: Data,
+        extras: dict[str, Any] | None = None,
+        seed_nodes: Tensor | None = None,
+        seed: int | None = None,
+    ) -> BatchSource:
+        r"""The batch source this trainer's settings call for: the whole graph, neighbour-sampled
+        subgraphs around ``seed_nodes``, or graph-free node batches (MLPs only).
+
+        Args:
+            model (Model): the model to train (a GNN needs ``num_neighbors`` in mini-batch mode).
+            data (Data): the graph.
+            extras (dict, optional): per-node tensors for the loss (teacher outputs).
+            seed_nodes (Tensor, optional): the target nodes of the mini-batches, ids or a mask
+                (default: ``data.train_mask``).
+            seed (int, optional): seeds graphkd's sampler (the batch order follows torch's
+                global generator, seeded by :meth:`fit`).
+        """
+        if self.batch_size is None:
+            return FullBatch(data, extras=extras)
+        nodes = seed_nodes if seed_nodes is not None else data.train_mask
+        if self.num_neighbors is None:
+            if model.uses_graph:
+                raise ValueError(
+                    f"{type(model).__name__} needs a graph in every batch: set num_neighbors (e.g. [10, 10]) "
+                    "with batch_size"
+                )
+            return NodeBatches(data, self.batch_size, nodes, extras=extras)
+        from ..sampling import choose_backend
+
+        backend = choose_backend(self.sampler, self.device)
+        if backend == "graphkd" and self.device.type != "cpu" and data.x.device != self.device:
+            data = copy.copy(data).to(self.device)  # sample and gather on the device itself
+        pin = self.device.type == "cuda" and data.x.device.type == "cpu"
+        return SampledBatches.from_data(
+            data,
+            self.num_neighbors,
+            self.batch_size,
+            nodes,
+            extras=extras,
+            backend=backend,
+            seed=seed,
+            num_workers=self.num_workers,
+            pin_memory=pin,
+        )
 
     def fit(
         self,
@@ -88,6 +161,7 @@ class Trainer:
         batches: BatchSource | None = None,
         seed: int | None = None,
         extra_modules: Sequence[nn.Module] = (),
+        seed_nodes: Tensor | None = None,
     ) -> History:
         r"""Trains ``model`` on ``data`` and restores its best-validation weights.
 
@@ -98,12 +172,15 @@ class Trainer:
             loss_fn (LossFn, optional): ``loss_fn(model, batch) -> Tensor``, or
                 ``-> (Tensor, {name: Tensor})`` to log named terms of the total in
                 :attr:`EpochRecord.terms` (default: :func:`cross_entropy_loss`).
-            batches (BatchSource, optional): the epoch's batches (default: :class:`FullBatch`).
+            batches (BatchSource, optional): the epoch's batches (default: :meth:`make_batches`:
+                full-batch, or mini-batches when ``batch_size`` is set).
             seed (int, optional): seeds every generator first, so a CPU run is exactly
                 reproducible.
             extra_modules (Sequence[nn.Module], optional): further trained modules outside the
                 model (e.g. a loss's projection heads): moved to the device, optimised with the
                 model, put in training mode for each epoch; not part of the checkpoint.
+            seed_nodes (Tensor, optional): the target nodes of mini-batches (default: the
+                training nodes); ignored when ``batches`` is given or training is full-batch.
         """
         validate_data(data, num_classes=getattr(data, "num_classes", None))
         num_classes = int(getattr(data, "num_classes", 0) or int(data.y.max()) + 1)
@@ -121,9 +198,12 @@ class Trainer:
         model.to(self.device)
         for module in extra_modules:
             module.to(self.device)
-        data = copy.copy(data).to(self.device)  # Data.to works in place: never move the caller's graph
         if batches is None:
-            batches = FullBatch(data)
+            # a sampled loader reads the graph where it is (the CPU unless the caller moved it);
+            # full-batch training moves the whole graph to the device
+            source = data if self.batch_size is not None else copy.copy(data).to(self.device)
+            batches = self.make_batches(model, source, seed_nodes=seed_nodes, seed=seed)
+        data = copy.copy(data).to(self.device)  # Data.to works in place: never move the caller's graph
         params = [*model.parameters(), *(p for m in extra_modules for p in m.parameters())]
         opt = self.optimizer_cls(params, lr=self.lr, weight_decay=self.weight_decay)
         history = History()

@@ -48,3 +48,14 @@ def test_noise_controls_feature_signal():
 def test_bad_arguments(kwargs, match):
     with pytest.raises(ValueError, match=match):
         csbm(**kwargs)
+
+
+def test_ogb_like_sizes():
+    from graphkd.datasets import OGB_LIKE, ogb_like
+
+    data = ogb_like("arxiv", num_nodes=2000, num_features=4)  # sizes overridable for a quick check
+    assert data.num_nodes == 2000 and data.num_features == 4 and int(data.y.max()) == 39
+    # duplicate edges (dropped) are frequent on so small a graph: the degree comes out a bit lower
+    assert 0.85 < data.edge_index.size(1) / 2000 / OGB_LIKE["arxiv"]["avg_degree"] <= 1.0
+    with pytest.raises(ValueError, match="Unknown OGB-sized graph 'papers'"):
+        ogb_like("papers")

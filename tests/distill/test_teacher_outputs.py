@@ -71,3 +71,25 @@ def test_non_finite_teacher_outputs_are_refused():
         next(teacher.parameters()).fill_(float("nan"))
     with pytest.raises(ValueError, match="teacher produced non-finite"):
         TeacherOutputs.compute(teacher, data, hidden_layers=[0])
+
+
+def test_memory_mapped_round_trip_replace_and_corruption(setup, tmp_path):
+    data, teacher = setup
+    outs = TeacherOutputs.compute(teacher, data, hidden_layers=[0], dataset="csbm", seed=1)
+    folder = outs.save_mmap(tmp_path / "mm")
+    back = TeacherOutputs.load(folder, data, dataset="csbm", seed=1)
+    assert torch.equal(back.logits, outs.logits) and torch.equal(back.hidden[0], outs.hidden[0])
+    assert back.meta == outs.meta
+    assert sorted(p.suffix for p in folder.iterdir()) == [".json", ".npy", ".npy"]
+    # a second save replaces the arrays; the old ones are removed once meta.json points away
+    TeacherOutputs.compute(teacher, data, dataset="csbm", seed=2).save_mmap(folder)
+    assert TeacherOutputs.load(folder).meta["seed"] == 2 and len(list(folder.glob("*.npy"))) == 1
+    npy = next(folder.glob("*.npy"))
+    raw = bytearray(npy.read_bytes())
+    raw[-1] ^= 0xFF
+    npy.write_bytes(bytes(raw))
+    with pytest.raises(ValueError, match="does not match its checksum"):
+        TeacherOutputs.load(folder)
+    (folder / "meta.json").write_text("{not json")
+    with pytest.raises(ValueError, match="not a graphkd memory-mapped teacher-outputs folder"):
+        TeacherOutputs.load(folder)

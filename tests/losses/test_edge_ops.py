@@ -2,8 +2,7 @@ import pytest
 import torch
 from torch_geometric.utils import to_undirected
 
-from graphkd.losses import KERNELS, lsp_loss
-from graphkd.losses import edge_ops
+from graphkd.losses import KERNELS, edge_ops, lsp_loss
 from graphkd.losses.edge_ops import EdgePlan, edge_dot, edge_l1_dist, edge_sq_dist, segment_log_softmax_csr
 
 
