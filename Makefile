@@ -6,6 +6,9 @@ VENV ?= .venv
 TORCH_SPEC ?= torch==2.13.0
 TORCH_INDEX ?=
 PIP = $(VENV)/bin/python -m pip
+# Prebuilt torch-scatter/torch-sparse wheels (optional: PyG's own NeighborLoader, which the tests
+# and benchmarks compare graphkd's sampler with); installed when the folder is there.
+WHEELS ?= ../shared/wheels
 STAMP = $(VENV)/.graphkd-installed
 
 .PHONY: demo test lint clean venv
@@ -17,6 +20,7 @@ $(STAMP): pyproject.toml
 	$(PIP) install -q --upgrade pip
 	$(PIP) install -q $(TORCH_INDEX) "$(TORCH_SPEC)"
 	$(PIP) install -q -e ".[test]"
+	if [ -d "$(WHEELS)" ]; then $(PIP) install -q --find-links "$(WHEELS)" torch-scatter==2.1.2 torch-sparse==0.6.18; fi
 	touch $(STAMP)
 
 demo: $(STAMP)
@@ -26,8 +30,8 @@ test: $(STAMP)
 	$(VENV)/bin/python -m pytest
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check graphkd tests examples
-	$(VENV)/bin/ruff format --check graphkd tests examples
+	$(VENV)/bin/ruff check graphkd tests examples benchmarks
+	$(VENV)/bin/ruff format --check graphkd tests examples benchmarks
 
 clean:
 	rm -rf $(VENV) results .pytest_cache

@@ -188,12 +188,11 @@ class Model(nn.Module):
         return (out, hidden) if return_hidden else out
 
     def _post_chunked(self, i: int, x: Tensor, out: Tensor, batch_size: int) -> Tensor:
+        # in place, chunk by chunk: no second copy of the layer's output
         device = self._device()
-        parts = [
-            self._post(i, xc.to(device), oc.to(device)).to(out.device)
-            for xc, oc in zip(x.split(batch_size), out.split(batch_size), strict=True)
-        ]
-        return torch.cat(parts)
+        for xc, oc in zip(x.split(batch_size), out.split(batch_size), strict=True):
+            oc.copy_(self._post(i, xc.to(device), oc.to(device)))
+        return out
 
     def _device(self) -> torch.device:
         return next(self.parameters()).device

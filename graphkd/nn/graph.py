@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 import torch
 from torch import Tensor
-from torch_geometric.utils import coalesce, to_torch_csr_tensor
+from torch_geometric.utils import coalesce
 
 from ..datasets.validate import validate_edge_index
 
@@ -60,16 +60,30 @@ class Graph:
     def from_edge_index(cls, edge_index: Tensor, num_nodes: int) -> Graph:
         r"""Checks ``edge_index`` and removes duplicate edges (a graph, not a multigraph)."""
         validate_edge_index(edge_index, num_nodes)
-        return cls(coalesce(edge_index.long(), num_nodes=num_nodes), num_nodes)
+        edge_index = edge_index.long()
+        if not _sorted_unique(edge_index, num_nodes):  # already coalesced (e.g. PyG's datasets): keep it
+            edge_index = coalesce(edge_index, num_nodes=num_nodes)
+        return cls(edge_index, num_nodes)
 
     def adj_t(self) -> Tensor:
         r"""The transposed adjacency as a sparse CSR tensor (row ``i`` holds ``i``'s in-edges,
         valued by ``edge_weight`` or 1), for sparse-dense aggregation. Cached."""
         if self._adj_t is None:
+            # rows = targets: a stable sort by target (sources stay in order within a row)
+            src, dst = self.edge_index
+            perm = torch.argsort(dst, stable=True)
+            crow = torch.zeros(self.num_nodes + 1, dtype=torch.long, device=dst.device)
+            torch.cumsum(torch.bincount(dst, minlength=self.num_nodes), 0, out=crow[1:])
+            col = src[perm]
+            if self.edge_weight is not None:
+                values = self.edge_weight[perm]
+            else:
+                values = torch.ones(col.numel(), device=col.device)
+            del perm
             with warnings.catch_warnings():  # torch flags sparse CSR as beta on every build
                 warnings.simplefilter("ignore", UserWarning)
-                self._adj_t = to_torch_csr_tensor(
-                    self.edge_index.flip(0), self.edge_weight, size=(self.num_nodes, self.num_nodes)
+                self._adj_t = torch.sparse_csr_tensor(
+                    crow, col, values, (self.num_nodes, self.num_nodes), check_invariants=False
                 )
         return self._adj_t
 
@@ -96,3 +110,11 @@ class Graph:
             n_id = torch.cat([torch.arange(start, stop, device=s.device), others])
             w = weight[lo:hi] if weight is not None else None
             yield Chunk(start, stop - start, n_id, torch.stack([local_src, d]), w)
+
+
+def _sorted_unique(edge_index: Tensor, num_nodes: int) -> bool:
+    # sorted by (source, target) without repeats, i.e. what coalesce would return
+    if edge_index.size(1) < 2:
+        return True
+    key = edge_index[0] * num_nodes + edge_index[1]
+    return bool((key[1:] > key[:-1]).all())
