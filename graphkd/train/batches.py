@@ -184,10 +184,19 @@ class SampledBatches:
             :func:`graphkd.sampling.neighbor_loader` (or PyG's ``NeighborLoader``).
         mask_key (str, optional): the mask of labelled nodes (default: ``"train_mask"``).
         extras (dict, optional): per-node tensors or NumPy (memory-mapped) arrays of the whole graph.
+        pin_memory (bool, optional): page-lock batches built on the host, so their copies to the
+            GPU overlap compute (default: when CUDA is available).
     """
 
-    def __init__(self, loader: Any, mask_key: str = "train_mask", extras: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self,
+        loader: Any,
+        mask_key: str = "train_mask",
+        extras: dict[str, Any] | None = None,
+        pin_memory: bool | None = None,
+    ) -> None:
         self.loader, self.mask_key = loader, mask_key
+        self.pin_memory = torch.cuda.is_available() if pin_memory is None else pin_memory
         self.extras = _check_extras(extras, loader.data.num_nodes) if hasattr(loader, "data") else dict(extras or {})
 
     def __len__(self) -> int:
@@ -202,6 +211,7 @@ class SampledBatches:
         nodes: Tensor | None = None,
         mask_key: str = "train_mask",
         extras: dict[str, Any] | None = None,
+        pin_memory: bool | None = None,
         **loader_kwargs: Any,
     ) -> SampledBatches:
         r"""Batches over the seed ``nodes`` (default: all), shuffled every epoch, from
@@ -212,7 +222,7 @@ class SampledBatches:
         nodes = _node_ids(nodes, data.num_nodes)
         loader_kwargs.setdefault("shuffle", True)
         loader = neighbor_loader(data, num_neighbors, nodes, batch_size=batch_size, **loader_kwargs)
-        return cls(loader, mask_key, extras)
+        return cls(loader, mask_key, extras, pin_memory)
 
     def __iter__(self) -> Iterator[Batch]:
         for sub in self.loader:
@@ -222,7 +232,8 @@ class SampledBatches:
             extras = {k: gather_rows(v, sub.n_id) for k, v in self.extras.items()}
             extras["seed_mask"] = seed
             mask = sub[self.mask_key] & seed
-            yield Batch(sub.x, sub.edge_index, sub.y, mask, n_id=sub.n_id, extras=extras, num_targets=n)
+            batch = Batch(sub.x, sub.edge_index, sub.y, mask, n_id=sub.n_id, extras=extras, num_targets=n)
+            yield _pinned(batch) if self.pin_memory and sub.x.device.type == "cpu" else batch
 
 
 def _pinned(batch: Batch) -> Batch:
