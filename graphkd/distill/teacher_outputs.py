@@ -6,6 +6,7 @@ import hashlib
 import io
 import json
 import os
+import re
 import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +23,7 @@ from ..utils.io import atomic_write_bytes, atomic_write_text
 __all__ = ["TeacherOutputs", "fingerprint"]
 
 FORMAT_VERSION = 1
+_ARRAY_NAME = re.compile(r"(logits|hidden_\d+)-[0-9a-f]{8}\.npy")
 
 
 def fingerprint(data: Data) -> str:
@@ -97,10 +99,10 @@ class TeacherOutputs:
         return out
 
     def _non_finite(self) -> str | None:
-        if not bool(torch.isfinite(self.logits).all()):
+        if not _all_finite(self.logits):
             return "logits"
         for i, h in enumerate(self.hidden or []):
-            if not bool(torch.isfinite(h).all()):
+            if not _all_finite(h):
                 return f"hidden layer {(self.meta.get('hidden_layers') or [i])[i]}"
         return None
 
@@ -164,6 +166,7 @@ class TeacherOutputs:
         names and ``meta.json`` is replaced last and atomically, so an interrupted save leaves
         the previous outputs readable; arrays no longer referenced are then removed. Load with
         :meth:`load` (which maps the arrays instead of reading them into memory)."""
+        json.dumps(self.meta)  # metadata that cannot be written fails before any array is
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
         token = secrets.token_hex(4)
@@ -180,8 +183,8 @@ class TeacherOutputs:
         manifest = {"format": FORMAT_VERSION, "meta": self.meta, "arrays": entries}
         atomic_write_text(directory / "meta.json", json.dumps(manifest, indent=1))
         keep = {e["file"] for e in entries.values()}
-        for old in directory.glob("*.npy"):
-            if old.name not in keep:
+        for old in directory.glob("*.npy"):  # only arrays this method wrote before
+            if old.name not in keep and _ARRAY_NAME.fullmatch(old.name):
                 old.unlink(missing_ok=True)
         return directory
 
@@ -268,3 +271,8 @@ def _sha256(path: Path, block: int = 1 << 24) -> str:
         while chunk := f.read(block):
             h.update(chunk)
     return h.hexdigest()
+
+
+def _all_finite(t: Tensor, rows: int = 1 << 16) -> bool:
+    # chunk by chunk: a memory-mapped array is never materialised whole
+    return all(bool(torch.isfinite(c).all()) for c in t.split(rows))

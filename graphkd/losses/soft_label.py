@@ -137,7 +137,9 @@ class SoftLabelLoss(nn.Module):
             return soft
         if y is None or label_mask is None:
             raise ValueError("lam > 0 needs labels y and label_mask")
-        hard = F.cross_entropy(student_logits[label_mask], y[label_mask])
+        # mean over the labelled nodes; 0 (not NaN) for a mini-batch without any
+        hard = F.cross_entropy(student_logits[label_mask], y[label_mask], reduction="sum")
+        hard = hard / label_mask.sum().clamp_min(1)
         return self.lam * hard + (1.0 - self.lam) * soft
 
     def extra_repr(self) -> str:

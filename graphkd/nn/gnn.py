@@ -67,9 +67,13 @@ class GNN(Model):
     def _conv(self, i: int, x: Tensor, edge_index: Tensor, edge_weight: Tensor | None) -> Tensor:
         return self.layers[i](x, edge_index)
 
+    def _sparse_input(self, i: int, x: Tensor, batch_size: int) -> Tensor:
+        r"""What the chunks of layer ``i`` read, on the model's device: the layer input."""
+        return x.to(self._device())
+
     def _sparse_rows(self, i: int, x: Tensor, rows: Tensor, start: int, stop: int) -> Tensor:
         r"""Layer ``i``'s output for target nodes ``[start, stop)`` from the adjacency rows
-        ``rows`` (``[stop - start, N]`` CSR) and every node's input ``x``: the convolution in
+        ``rows`` (``[stop - start, N]`` CSR) and :meth:`_sparse_input` ``x``: the convolution in
         its bipartite (source, target) form."""
         return self.layers[i]((x, x[start:stop]), rows)
 
@@ -79,7 +83,7 @@ class GNN(Model):
         if self.sparse_aggregation:
             # rows [start, stop) of the adjacency times the whole layer input: memory is one
             # layer's input and output plus one chunk, never a per-edge tensor
-            x_dev = x.to(device)
+            x_dev = self._sparse_input(i, x, batch_size)
             adj = graph.adj_t()
             for start in range(0, graph.num_nodes, batch_size):
                 stop = min(start + batch_size, graph.num_nodes)
@@ -113,19 +117,16 @@ class GCN(GNN):
     def _conv(self, i: int, x: Tensor, edge_index: Tensor, edge_weight: Tensor | None) -> Tensor:
         return self.layers[i](x, edge_index, edge_weight)
 
-    def apply_layer_chunked(self, i: int, x: Tensor, graph: Graph, batch_size: int) -> Tensor:
-        # GCNConv transforms before it aggregates: transform every node once, in chunks, then
-        # aggregate rows of the normalised adjacency (a bias-free GCNConv call does both)
-        conv = self.layers[i]
-        device = self._device()
-        self._transformed = torch.cat([conv.lin(c.to(device)) for c in x.split(batch_size)])
-        try:
-            return super().apply_layer_chunked(i, x, graph, batch_size)
-        finally:
-            del self._transformed
+    def _sparse_input(self, i: int, x: Tensor, batch_size: int) -> Tensor:
+        # GCNConv transforms before it aggregates: every node transformed once, chunk by chunk
+        lin, device = self.layers[i].lin, self._device()
+        out = torch.empty(x.size(0), self.dims[i + 1], device=device, dtype=x.dtype)
+        for start in range(0, x.size(0), batch_size):
+            out[start : start + batch_size] = lin(x[start : start + batch_size].to(device))
+        return out
 
     def _sparse_rows(self, i: int, x: Tensor, rows: Tensor, start: int, stop: int) -> Tensor:
-        out = torch.sparse.mm(rows, self._transformed)
+        out = torch.sparse.mm(rows, x)  # rows of the normalised adjacency times the transformed input
         bias = self.layers[i].bias
         return out + bias if bias is not None else out
 

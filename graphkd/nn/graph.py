@@ -69,9 +69,9 @@ class Graph:
         r"""The transposed adjacency as a sparse CSR tensor (row ``i`` holds ``i``'s in-edges,
         valued by ``edge_weight`` or 1), for sparse-dense aggregation. Cached."""
         if self._adj_t is None:
-            # rows = targets: a stable sort by target (sources stay in order within a row)
+            # rows = targets, columns sorted within each row (torch's CSR invariant)
             src, dst = self.edge_index
-            perm = torch.argsort(dst, stable=True)
+            perm = torch.argsort(dst * self.num_nodes + src)
             crow = torch.zeros(self.num_nodes + 1, dtype=torch.long, device=dst.device)
             torch.cumsum(torch.bincount(dst, minlength=self.num_nodes), 0, out=crow[1:])
             col = src[perm]

@@ -2,6 +2,7 @@ r"""Neighbour-sampling loaders behind one call, with the backend chosen for the 
 
 from __future__ import annotations
 
+import copy
 import logging
 from collections.abc import Sequence
 
@@ -75,7 +76,8 @@ def neighbor_loader(
     attributes of ``data`` (``x``, ``y``, masks) gathered for ``n_id``.
 
     With the ``graphkd`` backend the sampler's index lives on ``device`` (default: ``data``'s
-    device); put ``data`` on the GPU too and batches are sampled and gathered there. The backend
+    device), and batches are sampled and gathered there: a graph on another device is copied
+    to ``device`` first (features included). The backend
     chosen is logged (logger ``graphkd.sampling``) and stored as ``loader.backend``.
 
     Args:
@@ -106,6 +108,9 @@ def neighbor_loader(
             data, list(num_neighbors), input_nodes=input_nodes, batch_size=batch_size, shuffle=shuffle, **kwargs
         )
     else:
+        if data.edge_index.device != device:  # features, labels and masks are gathered on the sampler's device
+            data = copy.copy(data).to(device)
+            input_nodes = input_nodes.to(device) if input_nodes is not None else None
         sampler = NeighborSampler(data, num_neighbors, device=device, seed=seed)
         loader = NodeLoader(data, sampler, input_nodes=input_nodes, batch_size=batch_size, shuffle=shuffle, **kwargs)
     loader.backend = chosen

@@ -114,26 +114,31 @@ class NeighborSampler(BaseSampler):
         local, csc = self._local, self.csc
         nodes = [seeds]
         count = seeds.numel()
-        local[seeds] = torch.arange(count, device=self.device)
-        frontier, frontier_local = seeds, torch.arange(count, device=self.device)
+        positions = torch.arange(count, device=self.device)
         rows, cols, edges = [], [], []
         num_nodes, num_edges = [count], []
         try:
+            # a seed given twice keeps both rows; its neighbours point to its first row
+            local.scatter_reduce_(0, seeds, positions, reduce="amin", include_self=False)
+            frontier, frontier_local = seeds, positions
             for fanout in self.num_neighbors:
                 pos, owner = self._pick(frontier, fanout)
                 src = csc.row[pos]
                 edges.append(csc.edge_id[pos])
                 cols.append(frontier_local[owner])
                 new = self._new_nodes(src)
+                nodes.append(new)  # before it enters the table, so the table is always cleaned
                 local[new] = torch.arange(count, count + new.numel(), device=self.device)
                 rows.append(local[src])
                 frontier, frontier_local = new, local[new]
                 count += new.numel()
-                nodes.append(new)
                 num_nodes.append(new.numel())
                 num_edges.append(src.numel())
-        finally:
-            local[torch.cat(nodes)] = -1
+        except BaseException:
+            local.fill_(-1)  # whatever was half-written (e.g. an interrupt inside an op)
+            self._first.fill_(_BIG)
+            raise
+        local[torch.cat(nodes)] = -1
         empty = seeds.new_empty(0)
         return SamplerOutput(
             node=torch.cat(nodes),
@@ -145,11 +150,12 @@ class NeighborSampler(BaseSampler):
         )
 
     def _reseed_in_worker(self) -> None:
-        # DataLoader workers each hold a copy of this sampler: give each its own random stream
+        # DataLoader workers each hold a copy of this sampler: give each its own random stream,
+        # and a new one every epoch (a worker's seed is drawn per epoch from the loader's generator)
         info = torch.utils.data.get_worker_info()
-        if info is not None and getattr(self, "_worker_id", None) != info.id:
-            self._worker_id = info.id
-            self.generator.manual_seed(self.seed + 1_000_003 * (info.id + 1))
+        if info is not None and getattr(self, "_worker_seed", None) != info.seed:
+            self._worker_seed = info.seed
+            self.generator.manual_seed((self.seed * 1_000_003 + info.seed) % 2**63)
 
     def _pick(self, frontier: Tensor, fanout: int) -> tuple[Tensor, Tensor]:
         # positions in csc.row of the sampled in-edges of every frontier node, and the index

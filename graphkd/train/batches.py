@@ -76,10 +76,9 @@ class FullBatch:
     """
 
     def __init__(self, data: Data, mask_key: str = "train_mask", extras: dict[str, Tensor] | None = None) -> None:
-        for key, value in (extras or {}).items():
-            if value.size(0) != data.num_nodes:
-                raise ValueError(f"extra {key!r} has {value.size(0)} rows but the graph has {data.num_nodes} nodes")
-        self.data, self.mask_key, self.extras = data, mask_key, dict(extras or {})
+        extras = _check_extras(extras, data.num_nodes)
+        as_tensor = lambda v: v if isinstance(v, Tensor) else torch.from_numpy(np.asarray(v))  # noqa: E731
+        self.data, self.mask_key, self.extras = data, mask_key, {k: as_tensor(v) for k, v in extras.items()}
 
     def __iter__(self) -> Iterator[Batch]:
         d = self.data

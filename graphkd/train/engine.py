@@ -33,7 +33,9 @@ def cross_entropy_loss(model: Model, batch: Batch) -> Tensor:
     r"""Cross-entropy on the batch's labelled nodes (the default objective)."""
     logits = batch.targets(model(batch.x, batch.edge_index))
     mask = batch.targets(batch.mask)
-    return F.cross_entropy(logits[mask], batch.targets(batch.y)[mask])
+    # mean over the labelled targets; 0 (not NaN) for a mini-batch without any
+    loss = F.cross_entropy(logits[mask], batch.targets(batch.y)[mask], reduction="sum")
+    return loss / mask.sum().clamp_min(1)
 
 
 class Trainer:
@@ -138,8 +140,11 @@ class Trainer:
         from ..sampling import choose_backend
 
         backend = choose_backend(self.sampler, self.device)
-        if backend == "graphkd" and self.device.type != "cpu" and data.x.device != self.device:
-            data = copy.copy(data).to(self.device)  # sample and gather on the device itself
+        num_workers = self.num_workers
+        if backend == "graphkd" and self.device.type != "cpu":
+            if data.x.device != self.device:
+                data = copy.copy(data).to(self.device)  # sample and gather on the device itself
+            num_workers = 0  # CUDA tensors cannot be shared with forked loader workers
         pin = self.device.type == "cuda" and data.x.device.type == "cpu"
         return SampledBatches.from_data(
             data,
@@ -149,7 +154,7 @@ class Trainer:
             extras=extras,
             backend=backend,
             seed=seed,
-            num_workers=self.num_workers,
+            num_workers=num_workers,
             pin_memory=pin,
         )
 

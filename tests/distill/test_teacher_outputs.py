@@ -93,3 +93,11 @@ def test_memory_mapped_round_trip_replace_and_corruption(setup, tmp_path):
     (folder / "meta.json").write_text("{not json")
     with pytest.raises(ValueError, match="not a graphkd memory-mapped teacher-outputs folder"):
         TeacherOutputs.load(folder)
+
+
+def test_memory_mapped_save_keeps_other_files(setup, tmp_path):
+    data, teacher = setup
+    (tmp_path / "mine.npy").write_bytes(b"user data")
+    TeacherOutputs.compute(teacher, data).save_mmap(tmp_path)
+    TeacherOutputs.compute(teacher, data).save_mmap(tmp_path)
+    assert (tmp_path / "mine.npy").read_bytes() == b"user data" and len(list(tmp_path.glob("*.npy"))) == 2

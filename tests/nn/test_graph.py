@@ -23,3 +23,17 @@ def test_duplicates_removed_and_adjacency():
     assert graph.edge_index.size(1) == 2
     dense = graph.adj_t().to_dense()
     assert dense[1, 0] == 1 and dense[2, 1] == 1 and dense.sum() == 2
+
+
+def test_adjacency_keeps_csr_invariants_with_weights_and_unsorted_input():
+    from graphkd.nn.graph import csr_rows
+
+    ei = torch.tensor([[2, 0, 1, 2, 0], [0, 2, 0, 1, 1]])  # not sorted; self-loop style tail below
+    w = torch.tensor([1.0, 2.0, 3.0, 4.0, 5.0])
+    graph = Graph(ei, 3, w)
+    adj = graph.adj_t()
+    torch.sparse_csr_tensor(adj.crow_indices(), adj.col_indices(), adj.values(), adj.shape, check_invariants=True)
+    dense = torch.zeros(3, 3)
+    dense[ei[1], ei[0]] = w
+    assert torch.equal(adj.to_dense(), dense)
+    assert torch.equal(csr_rows(adj, 1, 3).to_dense(), dense[1:3])

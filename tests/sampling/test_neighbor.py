@@ -173,3 +173,30 @@ def test_edge_attributes_follow_the_sampled_edges():
     data = Data(x=torch.randn(10, 2), edge_index=EDGES, edge_attr=torch.arange(EDGES.size(1)).float(), num_nodes=10)
     batch = next(iter(neighbor_loader(data, [2, 2], torch.tensor([0, 1]), batch_size=2, backend="graphkd", seed=0)))
     assert torch.equal(batch.edge_attr, batch.e_id.float())
+
+
+def test_duplicate_seeds_and_a_failed_batch_leave_the_sampler_clean(monkeypatch):
+    data = _graph()
+    sampler = NeighborSampler(data, [3, 2], seed=0)
+    out = sampler.sample(torch.tensor([5, 7, 5]))
+    assert out.node[:3].tolist() == [5, 7, 5]
+    assert torch.equal(data.edge_index[:, out.edge], torch.stack([out.node[out.row], out.node[out.col]]))
+    assert (sampler._local == -1).all() and (sampler._first == 2**62).all()
+
+    def boom(*args, **kwargs):
+        raise RuntimeError("interrupted")
+
+    monkeypatch.setattr(sampler, "_new_nodes", boom)
+    with pytest.raises(RuntimeError, match="interrupted"):
+        sampler.sample(torch.arange(10))
+    monkeypatch.undo()
+    assert (sampler._local == -1).all() and (sampler._first == 2**62).all()
+    good = sampler.sample(torch.arange(10))
+    assert torch.equal(data.edge_index[:, good.edge], torch.stack([good.node[good.row], good.node[good.col]]))
+
+
+def test_loader_workers_draw_new_neighbours_every_epoch():
+    data = _graph()
+    loader = neighbor_loader(data, [2], torch.arange(50), batch_size=50, backend="graphkd", seed=0, num_workers=1)
+    first, second = (next(iter(loader)).e_id for _ in range(2))
+    assert not torch.equal(first, second)

@@ -103,3 +103,14 @@ def test_invalid_mini_batch_settings_raise(graph):
         NodeBatches(graph, 8, torch.zeros(graph.num_nodes, dtype=torch.bool))
     with pytest.raises(ValueError, match="extra 't' has 3 rows"):
         NodeBatches(graph, 8, extras={"t": torch.zeros(3, 2)})
+
+
+def test_batches_without_labelled_nodes_give_a_zero_hard_label_term(graph):
+    # lam > 0 and node batches where most batches hold no training node: no NaN
+    outputs = TeacherOutputs.compute(GraphSAGE(16, 8, 3).eval(), graph)
+    few = graph.clone()
+    labelled = few.train_mask.nonzero().flatten()
+    few.train_mask[labelled[3:]] = False  # 3 labelled nodes left
+    trainer = Trainer(epochs=2, patience=None, progress=False, batch_size=16)
+    glnn = GLNN(MLP(16, 8, 3), lam=0.5, trainer=trainer).fit(few, outputs, seed=0)
+    assert all(torch.isfinite(torch.tensor(r.loss)) for r in glnn.history_.epochs)
