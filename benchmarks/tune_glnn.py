@@ -38,7 +38,7 @@ from graphkd.recipes import get_recipe
 from graphkd.train import Trainer
 from graphkd.utils import seed_everything
 
-STUDENT_KEYS = ("lr", "weight_decay", "dropout", "epochs", "patience", "hidden_channels")
+STUDENT_KEYS = ("lr", "weight_decay", "dropout", "epochs", "patience", "hidden_channels", "batch_size", "fanout")
 METHOD_KEYS = ("lam", "temperature")
 
 
@@ -51,7 +51,7 @@ def parse_grid(text: str) -> list[dict]:
         if field not in STUDENT_KEYS + METHOD_KEYS or (key != field and field in METHOD_KEYS):
             valid = STUDENT_KEYS + METHOD_KEYS + tuple(f"teacher.{k}" for k in STUDENT_KEYS)
             raise ValueError(f"Unknown grid key {key!r}; valid: {', '.join(valid)}")
-        cast = int if field in ("epochs", "patience", "hidden_channels") else float
+        cast = int if field in ("epochs", "patience", "hidden_channels", "batch_size", "fanout") else float
         axes[key] = [cast(v) for v in values.split(",")]
     return [dict(zip(axes, point, strict=True)) for point in itertools.product(*axes.values())]
 

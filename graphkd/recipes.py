@@ -20,6 +20,10 @@ class ModelSpec:
         hidden_channels, num_layers, dropout, norm: model arguments.
         options (dict): further model arguments (e.g. ``{"aggregator": "gcn"}``).
         lr, weight_decay, epochs, patience: :class:`graphkd.train.Trainer` arguments.
+        batch_size (int, optional): mini-batch training with this many target nodes per batch
+            (default: full-batch).
+        fanout (int, optional): with ``batch_size``, train on neighbour-sampled subgraphs with
+            this fan-out at every layer (GLNN's SAGE teachers: 5) (default: none).
     """
 
     name: str
@@ -32,6 +36,8 @@ class ModelSpec:
     weight_decay: float = 5e-4
     epochs: int = 500
     patience: int = 100
+    batch_size: int | None = None
+    fanout: int | None = None
 
     def model_kwargs(self) -> dict[str, Any]:
         return {
@@ -43,7 +49,14 @@ class ModelSpec:
         }
 
     def trainer_kwargs(self) -> dict[str, Any]:
-        return {"lr": self.lr, "weight_decay": self.weight_decay, "epochs": self.epochs, "patience": self.patience}
+        out = {"lr": self.lr, "weight_decay": self.weight_decay, "epochs": self.epochs, "patience": self.patience}
+        if self.batch_size is not None:
+            out["batch_size"] = self.batch_size
+            if self.fanout is not None:
+                out["num_neighbors"] = [self.fanout] * self.num_layers
+        elif self.fanout is not None:
+            raise ValueError(f"{self.name}: fanout={self.fanout} needs batch_size (neighbour sampling is mini-batch)")
+        return out
 
 
 @dataclass(frozen=True)
