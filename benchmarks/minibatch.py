@@ -68,6 +68,7 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--fanouts", default="5,5", help="teacher's neighbour fan-outs (GLNN's SAGE: 5, 5)")
     parser.add_argument("--teacher-batch", type=int, default=32)
     parser.add_argument("--student-batch", type=int, default=256)
+    parser.add_argument("--tag", default="", help="suffix of the result files' name")
     parser.add_argument("--out", default=str(Path(__file__).parent / "results"))
     args = parser.parse_args(argv)
 
@@ -140,7 +141,8 @@ def main(argv: list[str] | None = None) -> dict:
             f"| {r['model']} | {r['mode']} | {100 * r['test_acc_mean']:.2f} ± {100 * r['test_acc_std']:.2f} | "
             f"{100 * r['gap_to_full']:+.2f} | {r['epoch_ms']:.1f} | {r['peak_rss_mib']:.0f} |"
         )
-    write_result(args.out, f"minibatch_{args.dataset}", payload, table)
+    stem = f"minibatch_{args.dataset}" + (f"_{args.tag}" if args.tag else "")
+    write_result(args.out, stem, payload, table)
     return payload
 
 

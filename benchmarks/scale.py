@@ -19,6 +19,7 @@ Target (issue 5): under 30 minutes on 2 CPU cores.
 from __future__ import annotations
 
 import argparse
+import os
 import platform
 import tempfile
 import threading
@@ -46,9 +47,14 @@ class Peak:
         self.start = time.perf_counter()
         return self
 
+    limit: int | None = None  # bytes; the process exits when its resident memory passes it
+
     def _watch(self):
         while not self._stop.wait(0.005):
             self.peak = max(self.peak, _rss())
+            if self.limit is not None and self.peak > self.limit:
+                print(f"resident memory passed {_gib(self.limit):.1f} GiB: stopping", flush=True)
+                os._exit(3)
 
     def __exit__(self, *exc):
         self.seconds = time.perf_counter() - self.start
@@ -164,8 +170,10 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--teacher-epochs", type=int, default=3)
     parser.add_argument("--student-epochs", type=int, default=20)
     parser.add_argument("--tmp", default=None, help="folder for the memory-mapped outputs (default: the system's)")
+    parser.add_argument("--max-rss-gib", type=float, default=20.0, help="stop the run past this resident memory")
     parser.add_argument("--out", default=str(Path(__file__).parent / "results"))
     args = parser.parse_args(argv)
+    Peak.limit = int(args.max_rss_gib * 2**30)
     args.graph = args.graph or ("products" if args.mode == "inference" else "arxiv")
     payload, table = inference(args) if args.mode == "inference" else end2end(args)
     payload.update(

@@ -174,7 +174,9 @@ RECIPES: dict[str, dict[str, Recipe]] = {
         # nodes (benchmarks/tune_glnn.py; benchmarks/results/tune_glnn_cpf-cora_inductive.md):
         # 71.05 (dropout 0.6, wd 5e-4) vs 68.86 for the transductive choice; lam 0.5 and T > 1 did
         # worse, and so did teachers with weight decay 5e-4 and dropout 0.5 (68.38) or GLNN's
-        # dropout 0 (68.95; benchmarks/results/tune_glnn_cpf-cora_inductive_teacher.md).
+        # dropout 0 (68.95; benchmarks/results/tune_glnn_cpf-cora_inductive_teacher.md), and
+        # teachers trained on neighbour-sampled batches of 512 with fan-out 5 (69.24) or 10
+        # (69.90; benchmarks/results/tune_glnn_cpf-cora_inductive_sampled_teacher.md).
         "cpf-cora:inductive": dataclasses.replace(
             _CPF_CORA,
             student=_mlp(0.01, 5e-4, 0.6),
