@@ -42,7 +42,7 @@ class GLNN(Distiller):
         self.criterion = SoftLabelLoss(lam, temperature)
 
     def loss(self, student: Model, batch: Batch) -> Tensor:
-        out = batch.targets(student(batch.x, batch.edge_index))
+        out = batch.targets(student(batch.x, batch.edge_index, **batch.hops()))
         t, y, mask = (batch.targets(v) for v in (batch.extras["teacher_logits"], batch.y, batch.mask))
         return self.criterion(out, t, y, mask)
 

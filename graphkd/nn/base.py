@@ -51,6 +51,9 @@ class Model(nn.Module):
     """
 
     uses_graph: bool = True
+    #: whether :meth:`forward` may trim neighbour-sampled batches layer by layer (exact for the
+    #: seeds when a layer's output at a node depends only on that node's in-edges)
+    trimmable: bool = False
 
     def __init__(
         self,
@@ -123,9 +126,25 @@ class Model(nn.Module):
             raise ValueError(f"{type(self).__name__} needs edge_index; only MLP students run without a graph")
 
     def forward(
-        self, x: Tensor, edge_index: Tensor | None = None, return_hidden: bool = False
+        self,
+        x: Tensor,
+        edge_index: Tensor | None = None,
+        return_hidden: bool = False,
+        num_sampled_nodes: list[int] | None = None,
+        num_sampled_edges: list[int] | None = None,
     ) -> Tensor | tuple[Tensor, list[Tensor]]:
+        r"""Logits (and with ``return_hidden`` every layer's output).
+
+        ``num_sampled_nodes``/``num_sampled_edges`` (per hop, as neighbour-sampled batches carry
+        them, nodes and edges ordered by hop) let layer-trimming models (:attr:`trimmable`) skip
+        what cannot reach the seeds: layer ``i`` runs only on the nodes of the first
+        ``hops - i`` hops and the edges into them. The seeds' logits are unchanged; the other
+        rows of the output are then only those of the nodes the last layer still covers. Ignored
+        with ``return_hidden`` (every layer keeps every row) and by models that cannot trim.
+        """
         self._check_input(x, edge_index)
+        if self.trimmable and num_sampled_nodes is not None and num_sampled_edges is not None and not return_hidden:
+            return self._trimmed_forward(x, edge_index, num_sampled_nodes, num_sampled_edges)
         graph = self.prepare(edge_index, x.size(0)) if self.uses_graph else None
         hidden: list[Tensor] = []
         h = x
@@ -138,6 +157,27 @@ class Model(nn.Module):
         out = self.finish(out, graph)
         hidden[-1] = out
         return (out, hidden) if return_hidden else out
+
+    def _trimmed_forward(
+        self, x: Tensor, edge_index: Tensor, num_sampled_nodes: list[int], num_sampled_edges: list[int]
+    ) -> Tensor:
+        hops = len(num_sampled_edges)
+        if len(num_sampled_nodes) != hops + 1 or sum(num_sampled_nodes) != x.size(0):
+            raise ValueError(
+                f"num_sampled_nodes {num_sampled_nodes} / num_sampled_edges {num_sampled_edges} do not describe "
+                f"a hop-ordered batch of {x.size(0)} nodes"
+            )
+        h = x
+        for i in range(self.num_layers):
+            keep_hops = max(hops - i, 1)  # the last layer still needs the edges into the seeds
+            n, e = sum(num_sampled_nodes[: keep_hops + 1]), sum(num_sampled_edges[:keep_hops])
+            h = h[:n]
+            graph = self.prepare(edge_index[:, :e], n)
+            out = self.apply_layer(i, h, graph)
+            if i < self.num_layers - 1:
+                out = nn.functional.dropout(self._post(i, h, out), self.dropout, self.training)
+            h = out
+        return h
 
     def finish(self, logits: Tensor, graph: Any) -> Tensor:
         r"""A last step after the layer stack (APPNP's propagation); identity by default."""

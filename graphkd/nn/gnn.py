@@ -144,6 +144,8 @@ class GraphSAGE(GNN):
         **kwargs: the arguments of :class:`graphkd.nn.Model`.
     """
 
+    trimmable = True
+
     AGGREGATORS = ("mean", "gcn")
 
     def __init__(
@@ -183,6 +185,7 @@ class GAT(GNN):
     """
 
     sparse_aggregation = False
+    trimmable = True
 
     def __init__(
         self,
@@ -214,6 +217,8 @@ class GIN(GNN):
         train_eps (bool, optional): learn :math:`\epsilon` (default: :obj:`False`).
         **kwargs: the arguments of :class:`graphkd.nn.Model`.
     """
+
+    trimmable = True
 
     def __init__(
         self, in_channels: int, hidden_channels: int, out_channels: int, *, train_eps: bool = False, **kwargs

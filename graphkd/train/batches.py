@@ -31,6 +31,9 @@ class Batch:
         num_targets (int, optional): the first ``num_targets`` rows are the batch's targets
             (the seeds of a sampled subgraph), the others only context for message passing;
             node-level losses count the targets only (``None``: every row is a target).
+        num_sampled_nodes, num_sampled_edges (list[int], optional): per hop, for batches whose
+            nodes and edges are ordered by hop (neighbour sampling): lets trimming models skip
+            what cannot reach the targets (:meth:`graphkd.nn.Model.forward`).
     """
 
     x: Tensor
@@ -40,6 +43,15 @@ class Batch:
     n_id: Tensor | None = None
     extras: dict[str, Any] = field(default_factory=dict)
     num_targets: int | None = None
+    num_sampled_nodes: list[int] | None = None
+    num_sampled_edges: list[int] | None = None
+
+    def hops(self) -> dict[str, list[int]]:
+        r"""``num_sampled_nodes``/``num_sampled_edges`` as keyword arguments for a model's
+        forward (empty when the batch is not hop-ordered)."""
+        if self.num_sampled_nodes is None or self.num_sampled_edges is None:
+            return {}
+        return {"num_sampled_nodes": self.num_sampled_nodes, "num_sampled_edges": self.num_sampled_edges}
 
     def targets(self, value: Tensor) -> Tensor:
         r"""The target rows of a per-row tensor (all rows unless :attr:`num_targets` is set)."""
@@ -55,6 +67,8 @@ class Batch:
             move(self.n_id),
             {k: move(v) for k, v in self.extras.items()},
             self.num_targets,
+            self.num_sampled_nodes,
+            self.num_sampled_edges,
         )
 
 
@@ -231,7 +245,13 @@ class SampledBatches:
             extras = {k: gather_rows(v, sub.n_id) for k, v in self.extras.items()}
             extras["seed_mask"] = seed
             mask = sub[self.mask_key] & seed
-            batch = Batch(sub.x, sub.edge_index, sub.y, mask, n_id=sub.n_id, extras=extras, num_targets=n)
+            hops = {}
+            if getattr(sub, "num_sampled_nodes", None) is not None and getattr(sub, "num_sampled_edges", None):
+                hops = {
+                    "num_sampled_nodes": list(sub.num_sampled_nodes),
+                    "num_sampled_edges": list(sub.num_sampled_edges),
+                }
+            batch = Batch(sub.x, sub.edge_index, sub.y, mask, n_id=sub.n_id, extras=extras, num_targets=n, **hops)
             yield _pinned(batch) if self.pin_memory and sub.x.device.type == "cpu" else batch
 
 
@@ -245,4 +265,6 @@ def _pinned(batch: Batch) -> Batch:
         pin(batch.n_id),
         {k: pin(v) for k, v in batch.extras.items()},
         batch.num_targets,
+        batch.num_sampled_nodes,
+        batch.num_sampled_edges,
     )

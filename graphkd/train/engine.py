@@ -31,7 +31,7 @@ OPTIMIZERS = {"adam": torch.optim.Adam, "adamw": torch.optim.AdamW}
 
 def cross_entropy_loss(model: Model, batch: Batch) -> Tensor:
     r"""Cross-entropy on the batch's labelled nodes (the default objective)."""
-    logits = batch.targets(model(batch.x, batch.edge_index))
+    logits = batch.targets(model(batch.x, batch.edge_index, **batch.hops()))
     mask = batch.targets(batch.mask)
     # mean over the labelled targets; 0 (not NaN) for a mini-batch without any
     loss = F.cross_entropy(logits[mask], batch.targets(batch.y)[mask], reduction="sum")

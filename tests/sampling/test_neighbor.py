@@ -200,3 +200,21 @@ def test_loader_workers_draw_new_neighbours_every_epoch():
     loader = neighbor_loader(data, [2], torch.arange(50), batch_size=50, backend="graphkd", seed=0, num_workers=1)
     first, second = (next(iter(loader)).e_id for _ in range(2))
     assert not torch.equal(first, second)
+
+
+@pytest.mark.parametrize("name", ["sage", "gat", "gin", "gcn"])
+def test_layer_trimming_keeps_the_seed_outputs(name):
+    from graphkd.nn import build_model
+
+    data = _graph()
+    torch.manual_seed(0)
+    model = build_model(name, 8, 5, hidden_channels=16, num_layers=3).eval()
+    loader = neighbor_loader(data, [4, 3, 2], data.train_mask, batch_size=40, backend="graphkd", seed=0)
+    for batch in loader:
+        full = model(batch.x, batch.edge_index)[: batch.batch_size]
+        hops = {"num_sampled_nodes": batch.num_sampled_nodes, "num_sampled_edges": batch.num_sampled_edges}
+        trimmed = model(batch.x, batch.edge_index, **hops)
+        assert torch.allclose(trimmed[: batch.batch_size], full, atol=1e-5)
+        assert trimmed.size(0) <= batch.x.size(0)
+        if name != "gcn":  # GCN's normalisation needs every sampled edge: it does not trim
+            assert trimmed.size(0) == sum(batch.num_sampled_nodes[:2])
