@@ -18,11 +18,10 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import threading
 from pathlib import Path
 
 import torch
-from bench_io import write_result
+from bench_io import PeakMemory, write_result
 
 from graphkd.datasets import load
 from graphkd.distill import GLNN, TeacherOutputs
@@ -30,35 +29,6 @@ from graphkd.nn import build_model
 from graphkd.recipes import get_recipe
 from graphkd.train import Trainer
 from graphkd.utils import seed_everything
-
-
-class PeakRSS:
-    r"""Peak resident set size above the level at entry, sampled every few milliseconds."""
-
-    def __enter__(self):
-        self.base = self.peak = _rss()
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._watch, daemon=True)
-        self._thread.start()
-        return self
-
-    def _watch(self):
-        while not self._stop.wait(0.005):
-            self.peak = max(self.peak, _rss())
-
-    def __exit__(self, *exc):
-        self._stop.set()
-        self._thread.join()
-        self.peak = max(self.peak, _rss())
-
-    @property
-    def mib(self) -> float:
-        return (self.peak - self.base) / 2**20
-
-
-def _rss() -> int:
-    with open("/proc/self/statm") as f:
-        return int(f.read().split()[1]) * 4096
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -83,7 +53,7 @@ def main(argv: list[str] | None = None) -> dict:
             spec = recipe.teacher
             teacher = build_model(spec.name, data.num_features, data.num_classes, **spec.model_kwargs())
             trainer = Trainer(**spec.trainer_kwargs(), progress=False, sampler="graphkd", **extra)
-            with PeakRSS() as mem:
+            with PeakMemory() as mem:
                 hist = trainer.fit(teacher, data, seed=seed)
             runs.append(_row("teacher", mode, seed, hist, mem))
             teachers[mode] = teacher
@@ -93,7 +63,7 @@ def main(argv: list[str] | None = None) -> dict:
             spec = recipe.student
             student = build_model(spec.name, data.num_features, data.num_classes, **spec.model_kwargs())
             trainer = Trainer(**spec.trainer_kwargs(), progress=False, **extra)
-            with PeakRSS() as mem:
+            with PeakMemory() as mem:
                 glnn = GLNN(student, recipe.lam, recipe.temperature, trainer=trainer).fit(data, outputs, seed=seed)
             runs.append(_row("glnn student", mode, seed, glnn.history_, mem))
         print(f"seed {seed} done", flush=True)
@@ -146,7 +116,7 @@ def main(argv: list[str] | None = None) -> dict:
     return payload
 
 
-def _row(model: str, mode: str, seed: int, history, mem: PeakRSS) -> dict:
+def _row(model: str, mode: str, seed: int, history, mem: PeakMemory) -> dict:
     best = history.best
     return {
         "model": model,
@@ -157,7 +127,7 @@ def _row(model: str, mode: str, seed: int, history, mem: PeakRSS) -> dict:
         "best_epoch": history.best_epoch,
         "epochs": len(history.epochs),
         "epoch_s": history.train_time_s / len(history.epochs),
-        "peak_rss_mib": mem.mib,
+        "peak_rss_mib": mem.above_start / 2**20,
     }
 
 

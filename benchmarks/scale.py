@@ -19,15 +19,13 @@ Target (issue 5): under 30 minutes on 2 CPU cores.
 from __future__ import annotations
 
 import argparse
-import os
 import platform
 import tempfile
-import threading
 import time
 from pathlib import Path
 
 import torch
-from bench_io import write_result
+from bench_io import PeakMemory, write_result
 
 from graphkd.datasets import ogb_like, random_split
 from graphkd.distill import GLNN, TeacherOutputs
@@ -36,52 +34,20 @@ from graphkd.nn import MLP, GraphSAGE
 from graphkd.train import Trainer
 
 
-class Peak:
-    r"""The process's peak resident memory (bytes) while the block runs."""
-
-    def __enter__(self):
-        self.peak = _rss()
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._watch, daemon=True)
-        self._thread.start()
-        self.start = time.perf_counter()
-        return self
-
-    limit: int | None = None  # bytes; the process exits when its resident memory passes it
-
-    def _watch(self):
-        while not self._stop.wait(0.005):
-            self.peak = max(self.peak, _rss())
-            if self.limit is not None and self.peak > self.limit:
-                print(f"resident memory passed {_gib(self.limit):.1f} GiB: stopping", flush=True)
-                os._exit(3)
-
-    def __exit__(self, *exc):
-        self.seconds = time.perf_counter() - self.start
-        self._stop.set()
-        self._thread.join()
-        self.peak = max(self.peak, _rss())
-
-
-def _rss() -> int:
-    with open("/proc/self/statm") as f:
-        return int(f.read().split()[1]) * 4096
-
-
 def _gib(b: int) -> float:
     return b / 2**30
 
 
 def inference(args) -> tuple[dict, list[str]]:
     phases = []
-    with Peak() as p:
+    with PeakMemory() as p:
         data = ogb_like(args.graph, num_features=args.features)
     phases.append(("synthetic graph", p))
     model = GraphSAGE(data.num_features, 256, int(data.y.max()) + 1, num_layers=3).eval()
-    with Peak() as p:
+    with PeakMemory() as p:
         outputs = TeacherOutputs.compute(model, data, hidden_layers=[0, 1], batch_size=args.chunk, dataset="synthetic")
     phases.append(("teacher outputs (layer-wise inference)", p))
-    with tempfile.TemporaryDirectory(dir=args.tmp) as tmp, Peak() as p:
+    with tempfile.TemporaryDirectory(dir=args.tmp) as tmp, PeakMemory() as p:
         folder = outputs.save_mmap(Path(tmp) / "outputs")
         size = sum(f.stat().st_size for f in folder.iterdir())
     phases.append(("write memory-mapped outputs", p))
@@ -111,7 +77,7 @@ def inference(args) -> tuple[dict, list[str]]:
 def end2end(args) -> tuple[dict, list[str]]:
     phases = []
     start = time.perf_counter()
-    with Peak() as p:
+    with PeakMemory() as p:
         data = random_split(ogb_like(args.graph), seed=0, train=0.54, val=0.18)
     phases.append(("synthetic graph + split", p, None))
     torch.manual_seed(0)
@@ -125,15 +91,15 @@ def end2end(args) -> tuple[dict, list[str]]:
         num_neighbors=[15, 10, 5],
         progress=False,
     )
-    with Peak() as p:
+    with PeakMemory() as p:
         hist = trainer.fit(teacher, data, seed=0)
     phases.append((f"teacher: {args.teacher_epochs} sampled epochs", p, hist.best.test_acc))
-    with Peak() as p:
+    with PeakMemory() as p:
         outputs = TeacherOutputs.compute(teacher, data, dataset="synthetic")
     phases.append(("teacher outputs (layer-wise inference)", p, None))
     student = MLP(data.num_features, 256, int(data.y.max()) + 1, num_layers=3, dropout=0.2)
     st = Trainer(epochs=args.student_epochs, lr=0.003, weight_decay=0.0, patience=None, batch_size=4096, progress=False)
-    with Peak() as p:
+    with PeakMemory() as p:
         glnn = GLNN(student, trainer=st).fit(data, outputs, seed=0)
     phases.append((f"GLNN student: {args.student_epochs} epochs of node batches", p, glnn.history_.best.test_acc))
     total = time.perf_counter() - start
@@ -173,7 +139,7 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--max-rss-gib", type=float, default=20.0, help="stop the run past this resident memory")
     parser.add_argument("--out", default=str(Path(__file__).parent / "results"))
     args = parser.parse_args(argv)
-    Peak.limit = int(args.max_rss_gib * 2**30)
+    PeakMemory.limit = int(args.max_rss_gib * 2**30)
     args.graph = args.graph or ("products" if args.mode == "inference" else "arxiv")
     payload, table = inference(args) if args.mode == "inference" else end2end(args)
     payload.update(
