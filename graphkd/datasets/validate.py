@@ -6,7 +6,7 @@ import torch
 from torch import Tensor
 from torch_geometric.data import Data
 
-__all__ = ["validate_data", "validate_edge_index"]
+__all__ = ["node_ids", "validate_data", "validate_edge_index"]
 
 SPLITS = ("train_mask", "val_mask", "test_mask")
 
@@ -87,3 +87,22 @@ def _shape(value: object) -> str:
     if isinstance(value, Tensor):
         return f"shape {list(value.shape)}"
     return "None" if value is None else type(value).__name__
+
+
+def node_ids(nodes: Tensor, num_nodes: int, what: str = "nodes") -> Tensor:
+    r"""A node set given as ids or as a boolean mask, as a flat ``long`` tensor of ids.
+
+    Raises:
+        ValueError: for a mask of the wrong length, ids outside ``0..num_nodes - 1``, or an
+            empty set (``what`` names the argument in the message).
+    """
+    if nodes.dtype == torch.bool:
+        if nodes.numel() != num_nodes:
+            raise ValueError(f"{what} mask has {nodes.numel()} entries but the graph has {num_nodes} nodes")
+        nodes = nodes.nonzero().flatten()
+    nodes = nodes.long().flatten()
+    if nodes.numel() == 0:
+        raise ValueError(f"{what} is empty: there are no nodes to sample or make batches of")
+    if int(nodes.min()) < 0 or int(nodes.max()) >= num_nodes:
+        raise ValueError(f"{what} must lie in 0..{num_nodes - 1}")
+    return nodes

@@ -11,6 +11,7 @@ from torch import Tensor
 from torch_geometric.data import Data
 from torch_geometric.loader import NeighborLoader, NodeLoader
 
+from ..datasets.validate import node_ids
 from .neighbor import NeighborSampler
 
 __all__ = ["BACKENDS", "choose_backend", "neighbor_loader", "pyg_sampler_available"]
@@ -96,9 +97,7 @@ def neighbor_loader(
     if not isinstance(batch_size, int) or batch_size < 1:
         raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
     if input_nodes is not None:
-        input_nodes = _as_ids(input_nodes, data.num_nodes)
-        if input_nodes.numel() == 0:
-            raise ValueError("input_nodes is empty: there is nothing to sample from")
+        input_nodes = node_ids(input_nodes, data.num_nodes, "input_nodes")
     device = torch.device(device) if device is not None else data.edge_index.device
     chosen = choose_backend(backend, device)
     if seed is not None and shuffle and "generator" not in kwargs:
@@ -116,14 +115,3 @@ def neighbor_loader(
     loader.backend = chosen
     log.info("neighbour sampling with the %s backend (requested %r, device %s)", chosen, backend, device)
     return loader
-
-
-def _as_ids(nodes: Tensor, num_nodes: int) -> Tensor:
-    if nodes.dtype == torch.bool:
-        if nodes.numel() != num_nodes:
-            raise ValueError(f"input_nodes mask has {nodes.numel()} entries but the graph has {num_nodes} nodes")
-        return nodes.nonzero().flatten()
-    nodes = nodes.long().flatten()
-    if nodes.numel() and (int(nodes.min()) < 0 or int(nodes.max()) >= num_nodes):
-        raise ValueError(f"input_nodes must lie in 0..{num_nodes - 1}")
-    return nodes

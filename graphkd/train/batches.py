@@ -13,6 +13,9 @@ import torch
 from torch import Tensor
 from torch_geometric.data import Data
 
+from ..datasets.validate import node_ids
+from ..sampling import neighbor_loader
+
 __all__ = ["Batch", "BatchSource", "FullBatch", "NodeBatches", "SampledBatches", "gather_rows"]
 
 
@@ -117,19 +120,6 @@ def _check_extras(extras: dict[str, Any] | None, num_nodes: int) -> dict[str, An
     return dict(extras or {})
 
 
-def _node_ids(nodes: Tensor | None, num_nodes: int) -> Tensor:
-    if nodes is None:
-        return torch.arange(num_nodes)
-    if nodes.dtype == torch.bool:
-        if nodes.numel() != num_nodes:
-            raise ValueError(f"node mask has {nodes.numel()} entries but the graph has {num_nodes} nodes")
-        nodes = nodes.nonzero().flatten()
-    nodes = nodes.long().flatten().cpu()
-    if nodes.numel() == 0:
-        raise ValueError("no nodes to make batches of (empty node set)")
-    return nodes
-
-
 class NodeBatches:
     r"""Graph-free mini-batches of nodes, for MLP students: each batch holds the features,
     labels and ``extras`` rows (teacher outputs, looked up by global node id) of
@@ -161,7 +151,7 @@ class NodeBatches:
         if not isinstance(batch_size, int) or batch_size < 1:
             raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
         self.data, self.batch_size, self.mask_key, self.shuffle = data, batch_size, mask_key, shuffle
-        self.nodes = _node_ids(nodes, data.num_nodes)
+        self.nodes = torch.arange(data.num_nodes) if nodes is None else node_ids(nodes, data.num_nodes).cpu()
         self.extras = _check_extras(extras, data.num_nodes)
         self.pin_memory = torch.cuda.is_available() if pin_memory is None else pin_memory
 
@@ -230,9 +220,6 @@ class SampledBatches:
         r"""Batches over the seed ``nodes`` (default: all), shuffled every epoch, from
         :func:`graphkd.sampling.neighbor_loader` (``loader_kwargs``: ``backend``, ``device``,
         ``seed``, ``num_workers``, …)."""
-        from ..sampling import neighbor_loader
-
-        nodes = _node_ids(nodes, data.num_nodes)
         loader_kwargs.setdefault("shuffle", True)
         loader = neighbor_loader(data, num_neighbors, nodes, batch_size=batch_size, **loader_kwargs)
         return cls(loader, mask_key, extras, pin_memory)

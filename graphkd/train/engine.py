@@ -18,6 +18,7 @@ from ..datasets.validate import validate_data
 from ..eval.metrics import evaluate
 from ..nn.base import Model
 from ..resolver import resolve
+from ..sampling import choose_backend
 from ..utils.seed import seed_everything
 from .batches import Batch, BatchSource, FullBatch, NodeBatches, SampledBatches
 from .history import EpochRecord, History
@@ -100,10 +101,7 @@ class Trainer:
             raise ValueError(f"batch_size must be a positive integer or None, got {batch_size!r}")
         if num_neighbors is not None and batch_size is None:
             raise ValueError("num_neighbors needs batch_size (neighbour sampling is a mini-batch mode)")
-        from ..sampling import BACKENDS
-
-        if sampler not in BACKENDS:
-            raise ValueError(f"Unknown sampler backend {sampler!r}; valid choices: {', '.join(BACKENDS)}")
+        choose_backend(sampler, self.device)  # an unknown or unavailable backend fails here, not mid-fit
         self.batch_size, self.num_workers, self.sampler = batch_size, num_workers, sampler
         self.num_neighbors = list(num_neighbors) if num_neighbors is not None else None
 
@@ -137,8 +135,6 @@ class Trainer:
                     "with batch_size"
                 )
             return NodeBatches(data, self.batch_size, nodes, extras=extras)
-        from ..sampling import choose_backend
-
         backend = choose_backend(self.sampler, self.device)
         num_workers = self.num_workers
         if backend == "graphkd" and self.device.type != "cpu":

@@ -218,3 +218,14 @@ def test_layer_trimming_keeps_the_seed_outputs(name):
         assert trimmed.size(0) <= batch.x.size(0)
         if name != "gcn":  # GCN's normalisation needs every sampled edge: it does not trim
             assert trimmed.size(0) == sum(batch.num_sampled_nodes[:2])
+
+
+def test_inconsistent_hop_counts_and_node_sets_raise():
+    data = _graph()
+    model = GraphSAGE(8, 16, 5, num_layers=2)
+    with pytest.raises(ValueError, match="do not describe a hop-ordered batch of 300 nodes"):
+        model(data.x, data.edge_index, num_sampled_nodes=[10, 20], num_sampled_edges=[30, 40])
+    with pytest.raises(ValueError, match=r"input_nodes must lie in 0..299"):
+        neighbor_loader(data, [3], torch.tensor([0, 300]))
+    with pytest.raises(ValueError, match="input_nodes mask has 5 entries but the graph has 300 nodes"):
+        neighbor_loader(data, [3], torch.ones(5, dtype=torch.bool))

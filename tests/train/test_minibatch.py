@@ -114,3 +114,8 @@ def test_batches_without_labelled_nodes_give_a_zero_hard_label_term(graph):
     trainer = Trainer(epochs=2, patience=None, progress=False, batch_size=16)
     glnn = GLNN(MLP(16, 8, 3), lam=0.5, trainer=trainer).fit(few, outputs, seed=0)
     assert all(torch.isfinite(torch.tensor(r.loss)) for r in glnn.history_.epochs)
+
+
+def test_node_batches_reject_nodes_outside_the_graph(graph):
+    with pytest.raises(ValueError, match="nodes must lie in 0..599"):
+        NodeBatches(graph, 8, torch.tensor([0, 600]))
