@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import os
 from typing import Any
 
 import torch
@@ -52,9 +53,24 @@ class Distiller:
         return []
 
     # -- shared logic ------------------------------------------------------------------------
-    def fit(self, data: Data, teacher_outputs: TeacherOutputs, seed: int | None = None) -> Distiller:
+    def fit(
+        self,
+        data: Data,
+        teacher_outputs: TeacherOutputs,
+        seed: int | None = None,
+        checkpoint: str | os.PathLike | None = None,
+    ) -> Distiller:
         r"""Distils ``teacher_outputs`` into the student on ``data`` (the graph the outputs were
-        computed on) and restores the student's best-validation weights."""
+        computed on) and restores the student's best-validation weights.
+
+        Args:
+            data (Data): the graph, with its split masks.
+            teacher_outputs (TeacherOutputs): the teacher's outputs for ``data``'s nodes.
+            seed (int, optional): seeds every generator first (exactly reproducible on a CPU).
+            checkpoint (str, optional): a file that makes the run resumable (see
+                :meth:`graphkd.train.Trainer.fit`); the method's parameters are part of its
+                signature, so another method's checkpoint is refused.
+        """
         teacher_outputs.check(data)
         if teacher_outputs.num_classes != self.student.out_channels:
             raise ValueError(
@@ -72,7 +88,14 @@ class Distiller:
         every_node = torch.ones(data.num_nodes, dtype=torch.bool)
         batches = self.trainer.make_batches(self.student, graph, extras, seed_nodes=every_node, seed=seed)
         self.history_: History = self.trainer.fit(
-            self.student, data, self.loss, batches, seed=seed, extra_modules=self.trainable_modules()
+            self.student,
+            data,
+            self.loss,
+            batches,
+            seed=seed,
+            extra_modules=self.trainable_modules(),
+            checkpoint=checkpoint,
+            signature={"method": repr(self), "teacher_outputs": teacher_outputs.digest()},
         )
         return self
 

@@ -18,21 +18,13 @@ from torch import Tensor
 from torch_geometric.data import Data
 
 from ..nn.base import Model
+from ..utils.fingerprint import fingerprint
 from ..utils.io import atomic_write_bytes, atomic_write_text
 
 __all__ = ["TeacherOutputs", "fingerprint"]
 
 FORMAT_VERSION = 1
 _ARRAY_NAME = re.compile(r"(logits|hidden_\d+)-[0-9a-f]{8}\.npy")
-
-
-def fingerprint(data: Data) -> str:
-    r"""A hash of the node order and features (``x`` as float32 bytes, plus the shape): two
-    graphs with the same fingerprint hold the same features in the same node order."""
-    x = data.x.detach().to("cpu", torch.float32).contiguous()
-    h = hashlib.sha256(f"{tuple(x.shape)}".encode())
-    h.update(memoryview(x.numpy()).cast("B"))  # the bytes in place, no copy
-    return h.hexdigest()[:32]
 
 
 @dataclass
@@ -105,6 +97,16 @@ class TeacherOutputs:
             if not _all_finite(h):
                 return f"hidden layer {(self.meta.get('hidden_layers') or [i])[i]}"
         return None
+
+    def digest(self) -> str:
+        r"""A hash of the values (logits and kept hidden layers), read in place chunk by chunk:
+        two outputs with the same digest teach the same thing."""
+        h = hashlib.sha256()
+        for t in [self.logits, *(self.hidden or [])]:
+            h.update(f"{tuple(t.shape)}".encode())
+            for chunk in t.detach().to("cpu", torch.float32).split(1 << 16):
+                h.update(memoryview(chunk.contiguous().numpy()).cast("B"))
+        return h.hexdigest()[:32]
 
     @property
     def num_nodes(self) -> int:

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import torch
 from torch import Tensor
 from torch_geometric.data import Data
 
 from ..nn.base import Model
 
-__all__ = ["accuracy", "evaluate", "predict"]
+__all__ = ["Metric", "accuracy", "evaluate", "predict"]
+
+# A metric scores logits against labels over the nodes of a mask, e.g. :func:`accuracy` or
+# OGB's evaluator (:class:`graphkd.eval.OGBMetric`).
+Metric = Callable[[Tensor, Tensor, Tensor | None], float]
 
 
 def accuracy(logits: Tensor, y: Tensor, mask: Tensor | None = None) -> float:
@@ -35,13 +41,14 @@ def predict(model: Model, data: Data, batch_size: int = 65536) -> Tensor:
     return model.inference(data.x, data.edge_index, batch_size=batch_size).cpu()
 
 
-def evaluate(model: Model, data: Data, batch_size: int = 65536) -> dict[str, float]:
-    r"""Accuracy on ``train``/``val``/``test`` masks (a split whose mask is empty is left out)."""
+def evaluate(model: Model, data: Data, batch_size: int = 65536, metric: Metric = accuracy) -> dict[str, float]:
+    r"""``metric`` (default: accuracy) on the ``train``/``val``/``test`` masks (a split whose mask
+    is empty is left out)."""
     logits = predict(model, data, batch_size)
     y = data.y.cpu()
     out = {}
     for split in ("train", "val", "test"):
         mask = data[f"{split}_mask"].cpu()
         if bool(mask.any()):
-            out[split] = accuracy(logits, y, mask)
+            out[split] = metric(logits, y, mask)
     return out

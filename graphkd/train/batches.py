@@ -205,6 +205,26 @@ class SampledBatches:
     def __len__(self) -> int:
         return len(self.loader)
 
+    def state_dict(self) -> dict[str, Tensor]:
+        r"""The states of the generators behind the next epoch's batches (the loader's seed
+        order, which also seeds its workers, and graphkd's sampler), for resumable training."""
+        out = {}
+        order = getattr(self.loader, "generator", None)
+        if order is not None:
+            out["order"] = order.get_state()
+        sampler = getattr(self.loader, "node_sampler", None)
+        if isinstance(getattr(sampler, "generator", None), torch.Generator):
+            out["sampler"] = sampler.generator.get_state()
+        return out
+
+    def load_state_dict(self, state: dict[str, Tensor]) -> None:
+        r"""Puts back generator states taken by :meth:`state_dict`."""
+        if "order" in state and getattr(self.loader, "generator", None) is not None:
+            self.loader.generator.set_state(state["order"])
+        sampler = getattr(self.loader, "node_sampler", None)
+        if "sampler" in state and isinstance(getattr(sampler, "generator", None), torch.Generator):
+            sampler.generator.set_state(state["sampler"])
+
     @classmethod
     def from_data(
         cls,

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import copy
+import logging
+import os
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -15,15 +17,19 @@ from torch_geometric.data import Data
 from tqdm.auto import tqdm
 
 from ..datasets.validate import validate_data
-from ..eval.metrics import evaluate
+from ..eval.metrics import Metric, accuracy, evaluate
 from ..nn.base import Model
 from ..resolver import resolve
 from ..sampling import choose_backend
+from ..utils.fingerprint import fingerprint
 from ..utils.seed import seed_everything
 from .batches import Batch, BatchSource, FullBatch, NodeBatches, SampledBatches
+from .checkpoint import TrainingState, load_checkpoint
 from .history import EpochRecord, History
 
 __all__ = ["LossFn", "OPTIMIZERS", "Trainer", "cross_entropy_loss"]
+
+log = logging.getLogger("graphkd.train")
 
 # A loss function returns the total, or the total and its named terms (logged per epoch).
 LossFn = Callable[[Model, Batch], Tensor | tuple[Tensor, dict[str, Tensor]]]
@@ -65,6 +71,11 @@ class Trainer:
         sampler (str, optional): neighbour sampler backend, ``"auto"``, ``"graphkd"`` or ``"pyg"``
             (default: :obj:`"auto"`).
         num_workers (int, optional): loader worker processes for sampling (default: :obj:`0`).
+        checkpoint_every (int, optional): with :meth:`fit`'s ``checkpoint``, write the state every
+            this many epochs (and always after the last) (default: :obj:`1`).
+        metric (callable, optional): ``metric(logits, y, mask) -> float``, the score recorded per
+            split and used to choose the checkpoint, e.g. OGB's evaluator
+            (:class:`graphkd.eval.OGBMetric`) (default: :func:`graphkd.eval.accuracy`).
     """
 
     def __init__(
@@ -81,6 +92,8 @@ class Trainer:
         num_neighbors: Sequence[int] | None = None,
         sampler: str = "auto",
         num_workers: int = 0,
+        checkpoint_every: int = 1,
+        metric: Metric = accuracy,
     ) -> None:
         if epochs < 1:
             raise ValueError(f"epochs must be >= 1, got {epochs}")
@@ -103,6 +116,10 @@ class Trainer:
             raise ValueError("num_neighbors needs batch_size (neighbour sampling is a mini-batch mode)")
         choose_backend(sampler, self.device)  # an unknown or unavailable backend fails here, not mid-fit
         self.batch_size, self.num_workers, self.sampler = batch_size, num_workers, sampler
+        if not isinstance(checkpoint_every, int) or checkpoint_every < 1:
+            raise ValueError(f"checkpoint_every must be a positive integer, got {checkpoint_every!r}")
+        self.checkpoint_every = checkpoint_every
+        self.metric = metric
         self.num_neighbors = list(num_neighbors) if num_neighbors is not None else None
 
     def make_batches(
@@ -163,6 +180,8 @@ class Trainer:
         seed: int | None = None,
         extra_modules: Sequence[nn.Module] = (),
         seed_nodes: Tensor | None = None,
+        checkpoint: str | os.PathLike | None = None,
+        signature: dict[str, Any] | None = None,
     ) -> History:
         r"""Trains ``model`` on ``data`` and restores its best-validation weights.
 
@@ -182,6 +201,15 @@ class Trainer:
                 model, put in training mode for each epoch; not part of the checkpoint.
             seed_nodes (Tensor, optional): the target nodes of mini-batches (default: the
                 training nodes); ignored when ``batches`` is given or training is full-batch.
+            checkpoint (str, optional): a file to make the run resumable. After every
+                ``checkpoint_every`` epochs the whole state (weights, optimiser, best checkpoint
+                so far, history, random generators, the batch source's generators) is written
+                there atomically; if the file exists, ``fit`` continues from it (and returns at
+                once if that run had ended), so an interrupted run ends as an uninterrupted one
+                would. A checkpoint of another run (model, settings, data, seed or
+                ``signature`` differ) raises :class:`ValueError`.
+            signature (dict, optional): further settings that identify the run in its
+                checkpoint (e.g. a distillation method's parameters).
         """
         validate_data(data, num_classes=getattr(data, "num_classes", None))
         num_classes = int(getattr(data, "num_classes", 0) or int(data.y.max()) + 1)
@@ -207,29 +235,82 @@ class Trainer:
         data = copy.copy(data).to(self.device)  # Data.to works in place: never move the caller's graph
         params = [*model.parameters(), *(p for m in extra_modules for p in m.parameters())]
         opt = self.optimizer_cls(params, lr=self.lr, weight_decay=self.weight_decay)
-        history = History()
-        best_val, best_state, waited = -1.0, None, 0
+        run = TrainingState()
+        if checkpoint is not None:
+            sig = self._signature(model, data, loss_fn, extra_modules, seed, signature)
+            saved = load_checkpoint(checkpoint, sig)
+            if saved is not None:
+                run = TrainingState.restore(saved, model, opt, extra_modules, batches)
+                what = "finished run" if saved["done"] else f"run at epoch {run.epoch} of {self.epochs}"
+                log.info("%s: resumed the %s from %s", type(model).__name__, what, checkpoint)
+                if saved["done"]:
+                    model.load_state_dict(run.best_state)
+                    model.eval()
+                    return run.history
+        history = run.history
         show = self.progress if self.progress is not None else sys.stderr.isatty()
-        bar = tqdm(range(self.epochs), disable=not show, desc=type(model).__name__, leave=False)
-        start = time.perf_counter()
+        bar = tqdm(range(run.epoch, self.epochs), disable=not show, desc=type(model).__name__, leave=False)
+        start = time.perf_counter() - history.train_time_s
         for epoch in bar:
-            loss, terms = self._epoch(model, batches, loss_fn, opt, extra_modules)
-            acc = evaluate(model, data, self.eval_batch_size)
+            loss, terms = self._epoch(model, batches, loss_fn, opt, extra_modules, show)
+            acc = evaluate(model, data, self.eval_batch_size, self.metric)
             history.epochs.append(EpochRecord(epoch, loss, acc["train"], acc["val"], acc.get("test"), terms))
-            if acc["val"] > best_val:
-                best_val, history.best_epoch, waited = acc["val"], epoch, 0
-                best_state = copy.deepcopy({k: v.detach().cpu() for k, v in model.state_dict().items()})
+            if acc["val"] > run.best_val:
+                run.best_val, history.best_epoch, run.waited = acc["val"], epoch, 0
+                run.best_state = copy.deepcopy({k: v.detach().cpu() for k, v in model.state_dict().items()})
             else:
-                waited += 1
-            bar.set_postfix(loss=f"{loss:.4f}", val=f"{acc['val']:.4f}", best=f"{best_val:.4f}")
-            if self.patience is not None and waited >= self.patience:
-                history.stopped_early = True
+                run.waited += 1
+            bar.set_postfix(loss=f"{loss:.4f}", val=f"{acc['val']:.4f}", best=f"{run.best_val:.4f}")
+            run.epoch = epoch + 1
+            stop = self.patience is not None and run.waited >= self.patience
+            history.stopped_early = stop
+            history.train_time_s = time.perf_counter() - start
+            last = stop or run.epoch == self.epochs
+            if checkpoint is not None and (last or run.epoch % self.checkpoint_every == 0):
+                run.save(checkpoint, sig, model, opt, extra_modules, batches, done=last)
+            if stop:
                 break
         history.train_time_s = time.perf_counter() - start
-        if best_state is not None:
-            model.load_state_dict(best_state)
+        if run.best_state is not None:
+            model.load_state_dict(run.best_state)
         model.eval()
         return history
+
+    def _signature(
+        self,
+        model: Model,
+        data: Data,
+        loss_fn: LossFn,
+        extra_modules: Sequence[nn.Module],
+        seed: int | None,
+        extra: dict[str, Any] | None,
+    ) -> dict[str, Any]:
+        # what makes two runs the same run: a checkpoint of any other is refused
+        return {
+            "model": repr(model),
+            "parameters": {k: list(v.shape) for k, v in model.state_dict().items()},
+            "extra_modules": [repr(m) for m in extra_modules],
+            "loss": getattr(loss_fn, "__qualname__", type(loss_fn).__qualname__),
+            "trainer": {
+                "epochs": self.epochs,
+                "lr": self.lr,
+                "weight_decay": self.weight_decay,
+                "optimizer": self.optimizer,
+                "patience": self.patience,
+                "batch_size": self.batch_size,
+                "num_neighbors": self.num_neighbors,
+                "sampler": self.sampler,
+                "metric": getattr(self.metric, "__qualname__", None) or repr(self.metric),
+            },
+            "data": {
+                "num_nodes": int(data.num_nodes),
+                "num_edges": int(data.edge_index.size(1)) if data.edge_index is not None else 0,
+                "fingerprint": fingerprint(data),
+                "split": [int(data[f"{k}_mask"].sum()) for k in ("train", "val", "test")],
+            },
+            "seed": seed,
+            **({"extra": extra} if extra else {}),
+        }
 
     def _epoch(
         self,
@@ -238,12 +319,14 @@ class Trainer:
         loss_fn: LossFn,
         opt: torch.optim.Optimizer,
         extra_modules: Sequence[nn.Module] = (),
+        show: bool = False,
     ) -> tuple[float, dict[str, float]]:
         model.train()
         for module in extra_modules:
             module.train()
         total, count, term_sums = 0.0, 0, {}
-        for batch in batches:
+        many = show and len(batches) > 1 if hasattr(batches, "__len__") else show
+        for batch in tqdm(batches, disable=not many, desc="batches", leave=False, unit="batch"):
             batch = batch.to(self.device)
             opt.zero_grad()
             loss = loss_fn(model, batch)
