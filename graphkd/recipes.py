@@ -22,8 +22,10 @@ class ModelSpec:
         lr, weight_decay, epochs, patience: :class:`graphkd.train.Trainer` arguments.
         batch_size (int, optional): mini-batch training with this many target nodes per batch
             (default: full-batch).
-        fanout (int, optional): with ``batch_size``, train on neighbour-sampled subgraphs with
-            this fan-out at every layer (GLNN's SAGE teachers: 5) (default: none).
+        fanout (int or tuple[int, ...], optional): with ``batch_size``, train on
+            neighbour-sampled subgraphs with this fan-out at every layer (GLNN's SAGE teachers on
+            the CPF datasets: 5), or one fan-out per hop from the seeds outward, in PyG's order
+            (GLNN's OGB teachers: ``(15, 10, 5)``) (default: none).
     """
 
     name: str
@@ -37,7 +39,7 @@ class ModelSpec:
     epochs: int = 500
     patience: int = 100
     batch_size: int | None = None
-    fanout: int | None = None
+    fanout: int | tuple[int, ...] | None = None
 
     def model_kwargs(self) -> dict[str, Any]:
         return {
@@ -52,8 +54,14 @@ class ModelSpec:
         out = {"lr": self.lr, "weight_decay": self.weight_decay, "epochs": self.epochs, "patience": self.patience}
         if self.batch_size is not None:
             out["batch_size"] = self.batch_size
-            if self.fanout is not None:
+            if isinstance(self.fanout, int):
                 out["num_neighbors"] = [self.fanout] * self.num_layers
+            elif self.fanout is not None:
+                if len(self.fanout) != self.num_layers:
+                    raise ValueError(
+                        f"{self.name}: fanout={tuple(self.fanout)} needs one fan-out per layer ({self.num_layers})"
+                    )
+                out["num_neighbors"] = [int(f) for f in self.fanout]
         elif self.fanout is not None:
             raise ValueError(f"{self.name}: fanout={self.fanout} needs batch_size (neighbour sampling is mini-batch)")
         return out
@@ -160,6 +168,23 @@ def _mlp(lr: float, wd: float, dropout: float, epochs: int = 500, patience: int 
     return ModelSpec("mlp", 128, 2, dropout, lr=lr, weight_decay=wd, epochs=epochs, patience=patience)
 
 
+def _ogb_sage(dropout: float, lr: float, batch_size: int) -> ModelSpec:
+    return ModelSpec(
+        "sage",
+        256,
+        3,
+        dropout,
+        "batch",
+        options={"aggregator": "gcn"},
+        lr=lr,
+        weight_decay=0.0,
+        epochs=200,
+        patience=50,
+        batch_size=batch_size,
+        fanout=(15, 10, 5),
+    )
+
+
 _GLNN_SOURCE = "GLNN, Zhang et al. ICLR 2022 (train.conf.yaml); student re-tuned on validation for graphkd's teacher"
 _GLNN_PUBLISHED = "GLNN, Zhang et al. ICLR 2022 (train.conf.yaml, experiments/glnn_cpf.sh)"
 _CPF_CORA = Recipe(
@@ -195,6 +220,26 @@ RECIPES: dict[str, dict[str, Recipe]] = {
             "glnn", "cpf-a-computer", _SAGE, _mlp(0.001, 0.002, 0.3, 200, 50), source=_GLNN_PUBLISHED
         ),
         "cpf-a-photo": Recipe("glnn", "cpf-a-photo", _SAGE, _mlp(0.005, 0.002, 0.3, 200, 50), source=_GLNN_PUBLISHED),
+        # GLNN on OGB (train.conf.yaml and experiments/*_arxiv.sh, *_products.sh): a 3-layer SAGE
+        # teacher (256 channels, batch norm, the "gcn" aggregator) trained on neighbour-sampled
+        # batches with DGL fan-outs 5,10,15 (input layer first; PyG order: 15, 10, 5), and a wide
+        # MLP student with batch norm trained on node batches; 200 epochs with early stopping.
+        "ogbn-arxiv": Recipe(
+            "glnn",
+            "ogbn-arxiv",
+            _ogb_sage(dropout=0.2, lr=0.01, batch_size=512),
+            ModelSpec("mlp", 1024, 3, 0.5, "batch", lr=0.01, weight_decay=0.0, epochs=200, patience=50, batch_size=512),
+            source="GLNN, Zhang et al. ICLR 2022 (train.conf.yaml: SAGE, MLP3w4; experiments/glnn_arxiv.sh)",
+        ),
+        "ogbn-products": Recipe(
+            "glnn",
+            "ogbn-products",
+            _ogb_sage(dropout=0.5, lr=0.003, batch_size=4096),
+            ModelSpec(
+                "mlp", 2048, 3, 0.2, "batch", lr=0.01, weight_decay=0.0, epochs=200, patience=30, batch_size=4096
+            ),
+            source="GLNN, Zhang et al. ICLR 2022 (train.conf.yaml: SAGE, MLP3w8; experiments/glnn_products.sh)",
+        ),
         "default": Recipe(
             "glnn",
             "default",

@@ -14,3 +14,15 @@ def test_model_spec_mini_batch_settings_reach_the_trainer():
         ModelSpec("sage", fanout=5).trainer_kwargs()
     recipe = get_recipe("glnn", "cpf-cora").override(**{"teacher.batch_size": 512, "teacher.fanout": 5})
     assert recipe.teacher.trainer_kwargs()["num_neighbors"] == [5] * recipe.teacher.num_layers
+
+
+def test_ogb_recipes_sample_with_a_fanout_per_hop():
+    r = get_recipe("glnn", "ogbn-arxiv")
+    assert r.teacher.trainer_kwargs()["num_neighbors"] == [15, 10, 5]  # GLNN's DGL 5,10,15, seeds outward
+    assert r.student.hidden_channels == 1024 and r.student.norm == "batch" and r.student.num_layers == 3
+    products = get_recipe("glnn", "ogbn-products")
+    assert products.student.hidden_channels == 2048 and products.student.batch_size == 4096
+    two = r.override(**{"teacher.fanout": (10, 5), "teacher.num_layers": 2})
+    assert two.teacher.trainer_kwargs()["num_neighbors"] == [10, 5]
+    with pytest.raises(ValueError, match=r"fanout=\(10, 5\) needs one fan-out per layer \(3\)"):
+        r.override(**{"teacher.fanout": (10, 5)}).teacher.trainer_kwargs()

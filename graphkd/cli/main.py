@@ -1,4 +1,4 @@
-"""The ``graphkd`` command line: ``graphkd datasets``, ``graphkd train``."""
+"""The ``graphkd`` command line: ``datasets``, ``train``, ``distill``, ``ogb`` and ``save-ogb``."""
 
 from __future__ import annotations
 
@@ -145,6 +145,30 @@ def _cmd_distill(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_save_ogb(args: argparse.Namespace) -> int:
+    from ..datasets import load, ogb_like, random_split, save_ogb
+
+    if args.synthetic:
+        # OGB-sized csbm graph; a random split with ogbn-arxiv's proportions (54 / 18 / 28 %)
+        data = random_split(ogb_like(args.synthetic, seed=args.seed), seed=args.seed, train=0.54, val=0.18)
+        name = args.name or f"ogbn-synthetic-{args.synthetic}"
+    else:  # argparse requires exactly one of --dataset and --synthetic
+        options = dict(_parse_options(args.option, "--option"))
+        data = load(args.dataset, root=args.root, split=args.split, seed=args.seed, **options)
+        name = args.name or f"ogbn-{args.dataset}"
+    path = save_ogb(data, name, args.out)
+    print(f"{name}: {data.num_nodes:,} nodes, {data.edge_index.size(1):,} edges written in OGB's format")
+    print(f"meta_dict: {path}")
+    return 0
+
+
+def _cmd_ogb(args: argparse.Namespace) -> int:
+    from .ogb import ogb_main
+
+    ogb_main(args.dataset, args.args, prog=f"graphkd ogb {args.dataset}")
+    return 0
+
+
 def _per_model_options(items: list[str], models: list[str]) -> dict[str, dict[str, object]]:
     # "KEY=VALUE" applies to every model, "MODEL.KEY=VALUE" to that model only.
     out: dict[str, dict[str, object]] = {}
@@ -256,6 +280,27 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--ind-fraction", type=float, default=0.2, help="held-out share of test nodes (inductive)")
     p.add_argument("--save-teacher-outputs", action="store_true", help="also save teacher outputs under --out")
     p.set_defaults(func=_cmd_distill)
+
+    p = sub.add_parser(
+        "ogb",
+        help="distil on an OGB dataset as examples/ogbn_*.py do (`graphkd ogb ogbn-arxiv --help` for its options)",
+        add_help=False,
+    )
+    p.add_argument("dataset", choices=["ogbn-arxiv", "ogbn-products"], help="its GLNN recipe gives the defaults")
+    p.add_argument("args", nargs=argparse.REMAINDER, help="the example's own options")
+    p.set_defaults(func=_cmd_ogb)
+
+    p = sub.add_parser("save-ogb", help="write a dataset (or an OGB-sized synthetic graph) in OGB's on-disk format")
+    src = p.add_mutually_exclusive_group(required=True)
+    src.add_argument("--dataset", help="a graphkd dataset name, written with its split")
+    src.add_argument("--synthetic", choices=["arxiv", "products"], help="an OGB-sized csbm graph with a random split")
+    p.add_argument("--name", help="the OGB name to give it, ogbn-<name> (default: ogbn-<dataset>)")
+    p.add_argument("--out", required=True, help="folder to write into (gets submission_ogbn_<name>/)")
+    p.add_argument("--split", help="the dataset's split to write (default: its first)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the split (and of a synthetic graph) (default: 0)")
+    p.add_argument("--root", help="data root (default: $GRAPHKD_DATA or ./datasets)")
+    p.add_argument("--option", action="append", default=[], metavar="KEY=VALUE", help="dataset option (repeatable)")
+    p.set_defaults(func=_cmd_save_ogb)
     return parser
 
 

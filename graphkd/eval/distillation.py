@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import os
 import statistics
 import time
 from collections.abc import Callable
+from dataclasses import asdict
 from pathlib import Path
+from typing import Any
 
 from torch_geometric.data import Data
 
@@ -14,11 +17,12 @@ from ..datasets import inductive_split, load
 from ..distill import GLNN, TeacherOutputs
 from ..nn import build_model
 from ..nn.base import Model
-from ..recipes import Recipe, get_recipe
+from ..recipes import ModelSpec, Recipe, get_recipe
 from ..resolver import resolve
 from ..train import History, Trainer
+from ..utils.io import atomic_write_text
 from ..utils.seed import seed_everything
-from .metrics import accuracy, predict
+from .metrics import Metric, accuracy, predict
 from .runs import RunResult
 
 __all__ = ["METHODS", "SETTINGS", "run_distillation"]
@@ -30,7 +34,7 @@ PRODUCTION_WEIGHT = 0.8  # GLNN: production accuracy = 0.8 * transductive + 0.2 
 
 
 def run_distillation(
-    dataset: str,
+    dataset: str | Data,
     seeds: list[int],
     method: str = "glnn",
     recipe: Recipe | None = None,
@@ -42,6 +46,10 @@ def run_distillation(
     device: str | None = None,
     progress: bool | None = False,
     on_seed: Callable[[int, list[RunResult]], None] | None = None,
+    workdir: str | os.PathLike | None = None,
+    metric: Metric = accuracy,
+    num_workers: int = 0,
+    timing_repeats: int = TIMING_REPEATS,
 ) -> list[RunResult]:
     r"""For each seed: train the teacher GNN, compute its outputs, train a plain MLP on labels
     and distil the teacher into an MLP of the same architecture; evaluate all three.
@@ -53,82 +61,166 @@ def run_distillation(
       Rows then carry transductive (``test_acc``), inductive and production
       (``0.8·trans + 0.2·ind``) accuracy.
 
-    Checkpoints are chosen on validation accuracy only. Each row's ``infer_time_s`` is the median
-    of 5 full-graph inferences after a warm-up (the GNN with its graph, the MLP on features
-    alone), on the training device.
+    Checkpoints are chosen on validation only. Each row's ``infer_time_s`` is the median of
+    ``timing_repeats`` full-graph inferences after a warm-up (the GNN with its graph, the MLP on
+    features alone), on the training device.
+
+    With ``workdir`` every seed is resumable: its models train with checkpoints
+    (``seed-<s>/{teacher,mlp,student}.ckpt``), the teacher outputs are kept
+    (``seed-<s>/teacher_outputs.pt``) and a finished seed's rows are written
+    (``seed-<s>/rows.json``). Running the same call again skips finished seeds and continues an
+    interrupted one from its last epoch; files of another run (other recipe, dataset, setting,
+    ...) raise :class:`ValueError` instead of being reused.
 
     Args:
-        dataset (str): a :func:`graphkd.datasets.load` name.
-        seeds (list[int]): one run per seed; seed ``s`` also draws the split where it is random.
+        dataset (str or Data): a :func:`graphkd.datasets.load` name (loaded per seed, which
+            also draws the split where it is random), or a loaded graph with its split masks
+            (e.g. an OGB dataset with its official split; the seeds then vary initialisation,
+            sampling and the inductive hold-out only).
+        seeds (list[int]): one run per seed.
         method (str, optional): the distillation method (default: ``"glnn"``).
         recipe (Recipe, optional): hyper-parameters (default: :func:`graphkd.recipes.get_recipe`).
         setting (str, optional): ``"transductive"`` or ``"inductive"``.
-        root, split: passed to :func:`graphkd.datasets.load`.
+        root, split: passed to :func:`graphkd.datasets.load` (with a dataset name).
         ind_fraction (float, optional): held-out share of test nodes (default: :obj:`0.2`).
-        teacher_outputs_dir (str, optional): save each seed's teacher outputs there (atomic).
+        teacher_outputs_dir (str, optional): also save each seed's teacher outputs there (atomic).
         device (str, optional): training device (default: CUDA if available).
-        progress (bool, optional): progress bars.
+        progress (bool, optional): progress bars (per epoch, and per batch in mini-batch mode).
         on_seed (callable, optional): called as ``on_seed(seed, rows)`` with each seed's rows
             (teacher, plain MLP, student) as soon as they exist, e.g. to log progress.
+        workdir (str, optional): where to keep checkpoints and finished rows (see above).
+        metric (callable, optional): the score of every split, used to choose checkpoints too,
+            e.g. OGB's evaluator (:class:`graphkd.eval.OGBMetric`) (default: accuracy).
+        num_workers (int, optional): loader workers for neighbour sampling (default: :obj:`0`).
+        timing_repeats (int, optional): full-graph inferences timed per model (default: 5; 0
+            skips the timing, e.g. on graphs where one inference takes minutes).
     """
     if setting not in SETTINGS:
         raise ValueError(f"Unknown setting {setting!r}; valid choices: {', '.join(SETTINGS)}")
     if not seeds:
         raise ValueError("run_distillation needs at least one seed")
+    if not isinstance(timing_repeats, int) or timing_repeats < 0:
+        raise ValueError(f"timing_repeats must be a non-negative integer, got {timing_repeats!r}")
     method_cls = resolve(method, METHODS, "method")
-    recipe = recipe or get_recipe(method, dataset, setting)
+    name = dataset if isinstance(dataset, str) else str(getattr(dataset, "name", "graph"))
+    recipe = recipe or get_recipe(method, name, setting)
+    identity = {
+        "dataset": name,
+        "split": split or "default",
+        "setting": setting,
+        "ind_fraction": ind_fraction,
+        "method": method,
+        "recipe": recipe.to_dict(),
+        "metric": getattr(metric, "__qualname__", None) or repr(metric),
+    }
+
+    def trainer(spec: ModelSpec) -> Trainer:
+        kwargs = spec.trainer_kwargs()
+        return Trainer(**kwargs, device=device, progress=progress, metric=metric, num_workers=num_workers)
+
     rows: list[RunResult] = []
     for seed in seeds:
-        data = load(dataset, root=root, split=split, seed=seed)
+        folder = Path(workdir) / f"seed-{seed}" if workdir is not None else None
+        done = _finished_rows(folder, {**identity, "seed": seed})
+        if done is not None:
+            rows.extend(done)
+            if on_seed is not None:
+                on_seed(seed, done)
+            continue
+        data = load(dataset, root=root, split=split, seed=seed) if isinstance(dataset, str) else dataset
         if setting == "inductive":
             parts = inductive_split(data, ind_fraction, seed)
             observed, full = parts.observed, parts.full
         else:
             observed, full = data, None
 
-        def trainer(spec):
-            return Trainer(**spec.trainer_kwargs(), device=device, progress=progress)
-
         seed_everything(seed)
         teacher = _build(recipe.teacher.name, observed, recipe.teacher.model_kwargs())
-        history = trainer(recipe.teacher).fit(teacher, observed, seed=seed)
-        outputs = TeacherOutputs.compute(
-            teacher, observed, dataset=dataset, split=split or "default", seed=seed, setting=setting
-        )
+        history = trainer(recipe.teacher).fit(teacher, observed, seed=seed, checkpoint=_file(folder, "teacher.ckpt"))
+        meta = {"dataset": name, "split": split or "default", "seed": seed, "setting": setting}
+        outputs = _teacher_outputs(teacher, observed, folder, **meta)
         if teacher_outputs_dir is not None:
-            outputs.save(Path(teacher_outputs_dir) / f"{dataset}-{setting}-seed{seed}.pt")
-        rows.append(_row(recipe.teacher.name, seed, teacher, history, observed, full))
+            outputs.save(Path(teacher_outputs_dir) / f"{name}-{setting}-seed{seed}.pt")
+        seed_rows = [_row(recipe.teacher.name, seed, teacher, history, observed, full, metric, timing_repeats)]
 
         seed_everything(seed)
         mlp = _build(recipe.baseline_spec.name, observed, recipe.baseline_spec.model_kwargs())
-        history = trainer(recipe.baseline_spec).fit(mlp, observed, seed=seed)
-        rows.append(_row("mlp", seed, mlp, history, observed, full))
+        history = trainer(recipe.baseline_spec).fit(mlp, observed, seed=seed, checkpoint=_file(folder, "mlp.ckpt"))
+        seed_rows.append(_row("mlp", seed, mlp, history, observed, full, metric, timing_repeats))
 
         seed_everything(seed)
         student = _build(recipe.student.name, observed, recipe.student.model_kwargs())
         distiller = method_cls(student, lam=recipe.lam, temperature=recipe.temperature, trainer=trainer(recipe.student))
-        distiller.fit(observed, outputs, seed=seed)
-        rows.append(_row(method, seed, student, distiller.history_, observed, full))
+        distiller.fit(observed, outputs, seed=seed, checkpoint=_file(folder, "student.ckpt"))
+        seed_rows.append(_row(method, seed, student, distiller.history_, observed, full, metric, timing_repeats))
+        if folder is not None:
+            payload = {"identity": {**identity, "seed": seed}, "rows": [asdict(r) for r in seed_rows]}
+            atomic_write_text(folder / "rows.json", json.dumps(payload, indent=1) + "\n")
+        rows.extend(seed_rows)
         if on_seed is not None:
-            on_seed(seed, rows[-3:])
+            on_seed(seed, seed_rows)
     return rows
+
+
+def _finished_rows(folder: Path | None, identity: dict[str, Any]) -> list[RunResult] | None:
+    if folder is None or not (folder / "rows.json").is_file():
+        return None
+    try:
+        saved = json.loads((folder / "rows.json").read_text())
+        rows = [RunResult(**r) for r in saved["rows"]]
+        saved_identity = saved["identity"]
+    except (ValueError, KeyError, TypeError) as err:
+        raise ValueError(f"{folder / 'rows.json'} is not a graphkd results file ({err}); remove it") from err
+    if saved_identity != json.loads(json.dumps(identity)):
+        differ = sorted(k for k in identity if saved_identity.get(k) != json.loads(json.dumps(identity[k])))
+        raise ValueError(
+            f"{folder} holds the results of another run (differs in: {', '.join(differ)}); "
+            "remove it, or write this run elsewhere"
+        )
+    return rows
+
+
+def _file(folder: Path | None, name: str) -> Path | None:
+    return folder / name if folder is not None else None
+
+
+def _teacher_outputs(teacher: Model, observed: Data, folder: Path | None, **meta: Any) -> TeacherOutputs:
+    path = folder / "teacher_outputs.pt" if folder is not None else None
+    if path is not None and path.is_file():
+        outputs = TeacherOutputs.load(path, observed, **meta)
+        if outputs.meta.get("teacher") != repr(teacher):
+            raise ValueError(f"{path} was computed by another teacher; remove it, or write this run elsewhere")
+        return outputs
+    outputs = TeacherOutputs.compute(teacher, observed, **meta)
+    if path is not None:
+        outputs.save(path)
+    return outputs
 
 
 def _build(name: str, data: Data, kwargs: dict) -> Model:
     return build_model(name, data.num_features, data.num_classes, **kwargs)
 
 
-def _row(name: str, seed: int, model: Model, history: History, observed: Data, full: Data | None) -> RunResult:
+def _row(
+    name: str,
+    seed: int,
+    model: Model,
+    history: History,
+    observed: Data,
+    full: Data | None,
+    metric: Metric = accuracy,
+    timing_repeats: int = TIMING_REPEATS,
+) -> RunResult:
     graph = full if full is not None else observed
     logits = predict(model, graph)  # warm-up (and the GNN's cached graph)
     times = []
-    for _ in range(TIMING_REPEATS):
+    for _ in range(timing_repeats):
         start = time.perf_counter()
         predict(model, graph)
         times.append(time.perf_counter() - start)
-    infer = statistics.median(times)
+    infer = statistics.median(times) if times else None
     ind = prod = None
     if full is not None:
-        ind = accuracy(logits, full.y, full.ind_test_mask)
+        ind = metric(logits, full.y, full.ind_test_mask)
         prod = PRODUCTION_WEIGHT * float(history.best.test_acc) + (1 - PRODUCTION_WEIGHT) * ind
     return RunResult.from_history(name, seed, history, test_ind_acc=ind, test_prod_acc=prod, infer_time_s=infer)

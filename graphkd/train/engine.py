@@ -270,7 +270,6 @@ class Trainer:
                 run.save(checkpoint, sig, model, opt, extra_modules, batches, done=last)
             if stop:
                 break
-        history.train_time_s = time.perf_counter() - start
         if run.best_state is not None:
             model.load_state_dict(run.best_state)
         model.eval()

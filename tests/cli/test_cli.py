@@ -82,3 +82,21 @@ def test_distill_with_teacher_preset_logs_each_seed(capsys, tmp_path):
     config = json.loads((tmp_path / "results.json").read_text())["config"]
     assert config["recipe"]["teacher"]["name"] == "gcn" and config["recipe"]["teacher"]["epochs"] == 5
     assert config["setting"] == "inductive"
+
+
+def test_save_ogb_then_ogb_runs_the_example_on_it(capsys, tmp_path):
+    argv = ["save-ogb", "--dataset", "csbm", "--option", "num_nodes=400", "--option", "num_classes=3"]
+    assert main([*argv, "--out", str(tmp_path)]) == 0
+    printed = capsys.readouterr().out
+    meta = tmp_path / "submission_ogbn_csbm" / "meta_dict.pt"
+    assert f"meta_dict: {meta}" in printed and "ogbn-csbm: 400 nodes" in printed
+    run = ["ogb", "ogbn-arxiv", "--dataset-meta", str(meta), "--runs", "1", "--epochs", "2", "--hidden", "16"]
+    run += ["--student-hidden", "32", "--out", str(tmp_path / "out"), "--no-progress", "--device", "cpu"]
+    assert main(run) == 0
+    printed = capsys.readouterr().out
+    assert '"hidden_channels": 32' in printed and "OGB Evaluator accuracy" in printed
+    assert (tmp_path / "out" / "results.json").is_file()
+    assert main(["save-ogb", "--dataset", "csbm", "--name", "csbm", "--out", str(tmp_path)]) == 2
+    assert "looks like 'ogbn-<name>'" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["ogb", "ogbn-mag"])

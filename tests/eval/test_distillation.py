@@ -1,0 +1,77 @@
+import json
+from dataclasses import replace
+
+import pytest
+
+from graphkd.datasets import load
+from graphkd.eval import run_distillation
+from graphkd.eval.distillation import _finished_rows
+from graphkd.recipes import get_recipe
+
+RECIPE = get_recipe("glnn", "csbm").override(
+    **{"teacher.epochs": 6, "student.epochs": 6, "baseline.epochs": 6, "teacher.hidden_channels": 16}
+)
+
+
+def test_workdir_makes_seeds_resumable_and_skips_finished_ones(tmp_path, monkeypatch):
+    rows = run_distillation("csbm", [0, 1], recipe=RECIPE, workdir=tmp_path, timing_repeats=0)
+    for seed in (0, 1):
+        files = {p.name for p in (tmp_path / f"seed-{seed}").iterdir()}
+        assert {"teacher.ckpt", "mlp.ckpt", "student.ckpt", "teacher_outputs.pt", "rows.json"} <= files
+    assert all(r.infer_time_s is None for r in rows)
+
+    import graphkd.eval.distillation as protocol
+
+    def no_load(*args, **kwargs):
+        raise AssertionError("a finished seed must not be run again")
+
+    monkeypatch.setattr(protocol, "load", no_load)
+    logged = []
+    again = run_distillation("csbm", [0, 1], recipe=RECIPE, workdir=tmp_path, on_seed=lambda s, r: logged.append(s))
+    assert again == rows and logged == [0, 1]
+    monkeypatch.undo()
+
+    # an interrupted seed (its rows not yet written) continues from its checkpoints: the same rows
+    (tmp_path / "seed-1" / "rows.json").unlink()
+    (tmp_path / "seed-1" / "student.ckpt").unlink()
+    resumed = run_distillation("csbm", [0, 1], recipe=RECIPE, workdir=tmp_path, timing_repeats=0)
+    assert resumed[:5] == rows[:5]  # teacher and MLP of seed 1 restored from their finished checkpoints
+    assert replace(resumed[5], train_time_s=0) == replace(rows[5], train_time_s=0)  # the student trained again
+
+
+def test_workdir_of_another_run_is_refused(tmp_path):
+    run_distillation("csbm", [0], recipe=RECIPE, workdir=tmp_path, timing_repeats=0)
+    with pytest.raises(ValueError, match=r"holds the results of another run \(differs in: recipe\)"):
+        run_distillation("csbm", [0], recipe=RECIPE.override(lam=0.5), workdir=tmp_path)
+    with pytest.raises(ValueError, match=r"differs in: setting"):
+        run_distillation("csbm", [0], recipe=RECIPE, setting="inductive", workdir=tmp_path)
+    (tmp_path / "seed-0" / "rows.json").write_text("{truncated")
+    with pytest.raises(ValueError, match="not a graphkd results file"):
+        run_distillation("csbm", [0], recipe=RECIPE, workdir=tmp_path)
+    (tmp_path / "seed-0" / "rows.json").unlink()
+    # the kept teacher outputs belong to this graph and teacher: any other change of the teacher is refused
+    with pytest.raises(ValueError, match="another run"):
+        run_distillation("csbm", [0], recipe=RECIPE.override(**{"teacher.lr": 0.02}), workdir=tmp_path)
+
+
+def test_a_loaded_graph_and_a_custom_metric(tmp_path):
+    data = load("csbm", seed=3)
+    calls = []
+
+    def half(logits, y, mask=None):
+        calls.append(int(mask.sum()) if mask is not None else len(y))
+        return 0.5
+
+    rows = run_distillation(data, [0, 1], recipe=RECIPE, setting="inductive", metric=half, timing_repeats=1)
+    assert calls and all(r.test_acc == 0.5 and r.val_acc == 0.5 and r.test_ind_acc == 0.5 for r in rows)
+    assert {r.seed for r in rows} == {0, 1} and all(r.infer_time_s > 0 for r in rows)
+    with pytest.raises(ValueError, match="timing_repeats must be a non-negative integer"):
+        run_distillation(data, [0], recipe=RECIPE, timing_repeats=-1)
+
+
+def test_finished_rows_need_the_same_identity(tmp_path):
+    assert _finished_rows(None, {}) is None and _finished_rows(tmp_path, {}) is None
+    (tmp_path / "rows.json").write_text(json.dumps({"identity": {"seed": 1}, "rows": []}))
+    assert _finished_rows(tmp_path, {"seed": 1}) == []
+    with pytest.raises(ValueError, match="differs in: seed"):
+        _finished_rows(tmp_path, {"seed": 2})
