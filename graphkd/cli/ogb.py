@@ -17,6 +17,10 @@ import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ..recipes import Recipe
 
 __all__ = ["build_ogb_parser", "ogb_main"]
 
@@ -85,26 +89,9 @@ def ogb_main(dataset: str, argv: Sequence[str] | None = None, prog: str | None =
     if args.runs < 1:
         raise ValueError(f"--runs must be >= 1, got {args.runs}")
     name, meta = load_meta_dict(args.dataset_meta) if args.dataset_meta else (dataset, None)
-    recipe = get_recipe(args.method, dataset, args.setting)
-    changes: dict[str, object] = {}
-    if args.epochs is not None:
-        changes |= {f"{m}.epochs": args.epochs for m in ("teacher", "student", "baseline")}
-    if args.fanouts:
-        fanouts = tuple(int(f) for f in args.fanouts.split(","))
-        changes |= {"teacher.fanout": fanouts, "teacher.num_layers": len(fanouts)}
-    for flag, key in (
-        ("batch_size", "teacher.batch_size"),
-        ("hidden", "teacher.hidden_channels"),
-        ("student_batch_size", "student.batch_size"),
-        ("student_hidden", "student.hidden_channels"),
-    ):
-        if getattr(args, flag) is not None:
-            changes[key] = getattr(args, flag)
-    for key in ("batch_size", "hidden_channels"):  # the plain MLP keeps the student's architecture
-        if f"student.{key}" in changes:
-            changes[f"baseline.{key}"] = changes[f"student.{key}"]
-    recipe = recipe.override(**changes, **dict(_parse_options(args.set, "--set")))
-    out = Path(args.out or f"results/{dataset}-{args.setting}")
+    recipe = _apply_flags(get_recipe(args.method, dataset, args.setting), args)
+    recipe = recipe.override(**dict(_parse_options(args.set, "--set")))
+    out = Path(args.out or f"results/{name}-{args.setting}")
     print(f"recipe ({recipe.source}):\n{json.dumps(recipe.to_dict(), indent=2)}", flush=True)
 
     data = load(name, root=args.root, meta_dict=meta)  # OGB's official split; made undirected
@@ -145,6 +132,31 @@ def ogb_main(dataset: str, argv: Sequence[str] | None = None, prog: str | None =
     write_results(out, config, rows, title, baseline=recipe.teacher.name)
     print(f"results written to {out}/ (results.json, results.md, runs.csv)")
     return rows
+
+
+def _apply_flags(recipe: Recipe, args: argparse.Namespace) -> Recipe:
+    # The plain-MLP baseline is the student's architecture: a recipe without a baseline of its
+    # own keeps following the student through every change; one with its own gets the
+    # student's architectural changes (width, batch size) and the epochs copied over.
+    own = recipe.baseline is not None
+    changes: dict[str, object] = {}
+    if args.epochs is not None:
+        changes |= {f"{m}.epochs": args.epochs for m in ("teacher", "student", *(("baseline",) if own else ()))}
+    if args.fanouts:
+        fanouts = tuple(int(f) for f in args.fanouts.split(","))
+        changes |= {"teacher.fanout": fanouts, "teacher.num_layers": len(fanouts)}
+    for flag, key in (
+        ("batch_size", "teacher.batch_size"),
+        ("hidden", "teacher.hidden_channels"),
+        ("student_batch_size", "student.batch_size"),
+        ("student_hidden", "student.hidden_channels"),
+    ):
+        value = getattr(args, flag)
+        if value is not None:
+            changes[key] = value
+            if own and key.startswith("student."):
+                changes[key.replace("student.", "baseline.")] = value
+    return recipe.override(**changes)
 
 
 def _log_to_stderr() -> None:

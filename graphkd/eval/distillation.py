@@ -20,6 +20,7 @@ from ..nn.base import Model
 from ..recipes import ModelSpec, Recipe, get_recipe
 from ..resolver import resolve
 from ..train import History, Trainer
+from ..utils.fingerprint import callable_identity, graph_digest, weights_digest
 from ..utils.io import atomic_write_text
 from ..utils.seed import seed_everything
 from .metrics import Metric, accuracy, predict
@@ -111,7 +112,10 @@ def run_distillation(
         "ind_fraction": ind_fraction,
         "method": method,
         "recipe": recipe.to_dict(),
-        "metric": getattr(metric, "__qualname__", None) or repr(metric),
+        "metric": callable_identity(metric),
+        # a loaded graph is identified by its content (features, labels, edges, split), a named
+        # one by its name, split and seed
+        "graph": graph_digest(dataset) if isinstance(dataset, Data) else None,
     }
 
     def trainer(spec: ModelSpec) -> Trainer:
@@ -123,6 +127,11 @@ def run_distillation(
         folder = Path(workdir) / f"seed-{seed}" if workdir is not None else None
         done = _finished_rows(folder, {**identity, "seed": seed})
         if done is not None:
+            kept = folder / "teacher_outputs.pt"
+            if teacher_outputs_dir is not None and kept.is_file():
+                target = Path(teacher_outputs_dir) / f"{name}-{setting}-seed{seed}.pt"
+                if not target.exists():
+                    TeacherOutputs.load(kept).save(target)
             rows.extend(done)
             if on_seed is not None:
                 on_seed(seed, done)
@@ -185,13 +194,14 @@ def _file(folder: Path | None, name: str) -> Path | None:
 
 
 def _teacher_outputs(teacher: Model, observed: Data, folder: Path | None, **meta: Any) -> TeacherOutputs:
+    # kept outputs are a cache of the trained teacher's weights: reused only for the same weights
     path = folder / "teacher_outputs.pt" if folder is not None else None
+    weights = weights_digest(teacher)
     if path is not None and path.is_file():
-        outputs = TeacherOutputs.load(path, observed, **meta)
-        if outputs.meta.get("teacher") != repr(teacher):
-            raise ValueError(f"{path} was computed by another teacher; remove it, or write this run elsewhere")
-        return outputs
-    outputs = TeacherOutputs.compute(teacher, observed, **meta)
+        outputs = TeacherOutputs.load(path, observed, **meta)  # another graph or seed raises
+        if outputs.meta.get("teacher_weights") == weights and outputs.meta.get("teacher") == repr(teacher):
+            return outputs
+    outputs = TeacherOutputs.compute(teacher, observed, teacher_weights=weights, **meta)
     if path is not None:
         outputs.save(path)
     return outputs

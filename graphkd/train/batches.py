@@ -215,6 +215,8 @@ class SampledBatches:
         sampler = getattr(self.loader, "node_sampler", None)
         if isinstance(getattr(sampler, "generator", None), torch.Generator):
             out["sampler"] = sampler.generator.get_state()
+            # workers reseed from the sampler's seed each epoch: a seed drawn at random must persist
+            out["sampler_seed"] = torch.tensor(int(sampler.seed), dtype=torch.int64)
         return out
 
     def load_state_dict(self, state: dict[str, Tensor]) -> None:
@@ -224,6 +226,8 @@ class SampledBatches:
         sampler = getattr(self.loader, "node_sampler", None)
         if "sampler" in state and isinstance(getattr(sampler, "generator", None), torch.Generator):
             sampler.generator.set_state(state["sampler"])
+            if "sampler_seed" in state:
+                sampler.seed = int(state["sampler_seed"])
 
     @classmethod
     def from_data(

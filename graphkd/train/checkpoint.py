@@ -5,6 +5,7 @@ exactly as an uninterrupted run would (on the CPU; the same device and library v
 from __future__ import annotations
 
 import io
+import logging
 import os
 import random
 from collections.abc import Sequence
@@ -21,6 +22,7 @@ from .history import EpochRecord, History
 __all__ = ["TrainingState", "load_checkpoint", "restore_rng_state", "rng_state", "save_checkpoint"]
 
 FORMAT_VERSION = 1
+log = logging.getLogger("graphkd.train")
 
 
 def rng_state() -> dict[str, Any]:
@@ -47,8 +49,16 @@ def restore_rng_state(state: dict[str, Any]) -> None:
     np.random.set_state((state["numpy"]["kind"], keys, state["numpy"]["pos"], has_gauss, cached))
     version, internal, gauss = state["python"]
     random.setstate((version, tuple(internal), gauss))
-    if "cuda" in state and torch.cuda.is_available() and len(state["cuda"]) == torch.cuda.device_count():
-        torch.cuda.set_rng_state_all(state["cuda"])
+    if "cuda" in state:
+        if torch.cuda.is_available() and len(state["cuda"]) == torch.cuda.device_count():
+            torch.cuda.set_rng_state_all(state["cuda"])
+        else:
+            log.warning(
+                "the checkpoint holds the generators of %d CUDA device(s) but %d are present: CUDA "
+                "randomness is not restored, so the resumed run may differ from an uninterrupted one",
+                len(state["cuda"]),
+                torch.cuda.device_count() if torch.cuda.is_available() else 0,
+            )
 
 
 def save_checkpoint(path: str | os.PathLike, state: dict[str, Any]) -> Path:

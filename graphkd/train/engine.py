@@ -21,7 +21,7 @@ from ..eval.metrics import Metric, accuracy, evaluate
 from ..nn.base import Model
 from ..resolver import resolve
 from ..sampling import choose_backend
-from ..utils.fingerprint import fingerprint
+from ..utils.fingerprint import callable_identity, graph_digest
 from ..utils.seed import seed_everything
 from .batches import Batch, BatchSource, FullBatch, NodeBatches, SampledBatches
 from .checkpoint import TrainingState, load_checkpoint
@@ -198,7 +198,8 @@ class Trainer:
                 reproducible.
             extra_modules (Sequence[nn.Module], optional): further trained modules outside the
                 model (e.g. a loss's projection heads): moved to the device, optimised with the
-                model, put in training mode for each epoch; not part of the checkpoint.
+                model, put in training mode for each epoch; not part of the best-validation
+                weights restored at the end (their state is saved in ``checkpoint``, though).
             seed_nodes (Tensor, optional): the target nodes of mini-batches (default: the
                 training nodes); ignored when ``batches`` is given or training is full-batch.
             checkpoint (str, optional): a file to make the run resumable. After every
@@ -244,7 +245,8 @@ class Trainer:
                 what = "finished run" if saved["done"] else f"run at epoch {run.epoch} of {self.epochs}"
                 log.info("%s: resumed the %s from %s", type(model).__name__, what, checkpoint)
                 if saved["done"]:
-                    model.load_state_dict(run.best_state)
+                    if run.best_state is not None:
+                        model.load_state_dict(run.best_state)
                     model.eval()
                     return run.history
         history = run.history
@@ -289,7 +291,7 @@ class Trainer:
             "model": repr(model),
             "parameters": {k: list(v.shape) for k, v in model.state_dict().items()},
             "extra_modules": [repr(m) for m in extra_modules],
-            "loss": getattr(loss_fn, "__qualname__", type(loss_fn).__qualname__),
+            "loss": callable_identity(loss_fn),
             "trainer": {
                 "epochs": self.epochs,
                 "lr": self.lr,
@@ -299,14 +301,11 @@ class Trainer:
                 "batch_size": self.batch_size,
                 "num_neighbors": self.num_neighbors,
                 "sampler": self.sampler,
-                "metric": getattr(self.metric, "__qualname__", None) or repr(self.metric),
+                "num_workers": self.num_workers,
+                "device": self.device.type,
+                "metric": callable_identity(self.metric),
             },
-            "data": {
-                "num_nodes": int(data.num_nodes),
-                "num_edges": int(data.edge_index.size(1)) if data.edge_index is not None else 0,
-                "fingerprint": fingerprint(data),
-                "split": [int(data[f"{k}_mask"].sum()) for k in ("train", "val", "test")],
-            },
+            "data": graph_digest(data),  # features, labels, edges and split masks
             "seed": seed,
             **({"extra": extra} if extra else {}),
         }

@@ -49,9 +49,24 @@ def test_workdir_of_another_run_is_refused(tmp_path):
     with pytest.raises(ValueError, match="not a graphkd results file"):
         run_distillation("csbm", [0], recipe=RECIPE, workdir=tmp_path)
     (tmp_path / "seed-0" / "rows.json").unlink()
-    # the kept teacher outputs belong to this graph and teacher: any other change of the teacher is refused
-    with pytest.raises(ValueError, match="another run"):
-        run_distillation("csbm", [0], recipe=RECIPE.override(**{"teacher.lr": 0.02}), workdir=tmp_path)
+    # another teacher: its checkpoint is refused; once removed, the teacher trains again, its
+    # outputs are recomputed (the kept ones belong to other weights) and the student's
+    # checkpoint, made from the old outputs, is refused in turn
+    other_teacher = RECIPE.override(**{"teacher.lr": 0.02})
+    with pytest.raises(ValueError, match="teacher.ckpt was written by another run"):
+        run_distillation("csbm", [0], recipe=other_teacher, workdir=tmp_path)
+    (tmp_path / "seed-0" / "teacher.ckpt").unlink()
+    with pytest.raises(ValueError, match="student.ckpt was written by another run .*teacher_outputs"):
+        run_distillation("csbm", [0], recipe=other_teacher, workdir=tmp_path)
+
+
+def test_loaded_graphs_are_told_apart_by_content(tmp_path):
+    a = load("csbm", graph_seed=0)
+    b = load("csbm", graph_seed=1)  # same name, another graph
+    assert a.name == b.name
+    run_distillation(a, [0], recipe=RECIPE, workdir=tmp_path, timing_repeats=0)
+    with pytest.raises(ValueError, match=r"differs in: graph"):
+        run_distillation(b, [0], recipe=RECIPE, workdir=tmp_path)
 
 
 def test_a_loaded_graph_and_a_custom_metric(tmp_path):

@@ -38,6 +38,11 @@ CASES = {
         {"batch_size": 64, "num_neighbors": [4, 3], "sampler": "graphkd"},
     ),
     "node-batch mlp": (lambda: MLP(16, 16, 3, dropout=0.5), {"batch_size": 50}),
+    # without a seed the sampler draws its own, which its worker reseeds from every epoch
+    "sampled sage, a worker, no seed": (
+        lambda: GraphSAGE(16, 16, 3, dropout=0.5),
+        {"batch_size": 64, "num_neighbors": [4, 3], "sampler": "graphkd", "num_workers": 1},
+    ),
 }
 
 
@@ -119,8 +124,14 @@ def test_checkpoint_of_another_run_is_refused(graph, tmp_path):
     with pytest.raises(ValueError, match="seed: 0 in the checkpoint, 1 now"):
         Trainer(epochs=2, progress=False).fit(MLP(16, 8, 3), graph, seed=1, checkpoint=path)
     other = load("csbm", num_nodes=400, num_classes=3, num_features=16, feature_noise=3.0, graph_seed=1)
-    with pytest.raises(ValueError, match="data"):
-        Trainer(epochs=2, progress=False).fit(MLP(16, 8, 3), other, seed=0, checkpoint=path)
+    other_split = load("csbm", num_nodes=400, num_classes=3, num_features=16, feature_noise=3.0, seed=1)
+    other_labels = graph.clone()
+    other_labels.y = other_labels.y.flip(0)
+    for changed in (other, other_split, other_labels):  # other graph; same counts, other nodes; other labels
+        with pytest.raises(ValueError, match="data: "):
+            Trainer(epochs=2, progress=False).fit(MLP(16, 8, 3), changed, seed=0, checkpoint=path)
+    with pytest.raises(ValueError, match="'num_workers': 0.*'num_workers': 2"):
+        Trainer(epochs=2, progress=False, num_workers=2).fit(MLP(16, 8, 3), graph, seed=0, checkpoint=path)
     with pytest.raises(ValueError, match="extra"):
         Trainer(epochs=2, progress=False).fit(MLP(16, 8, 3), graph, seed=0, checkpoint=path, signature={"lam": 0.5})
 
