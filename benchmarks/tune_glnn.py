@@ -76,13 +76,19 @@ def main(argv: list[str] | None = None) -> list[dict]:
     parser.add_argument("--dataset", default="cpf-cora")
     parser.add_argument("--setting", default="transductive", choices=["transductive", "inductive"])
     parser.add_argument("--seeds", type=int, default=10)
+    parser.add_argument(
+        "--first-seed", type=int, default=0, help="tune on seeds FIRST..FIRST+N-1 (e.g. apart from the reported 0..9)"
+    )
     parser.add_argument("--grid", default="lr=0.01 weight_decay=0,5e-4,5e-3 dropout=0.3,0.6")
     parser.add_argument("--val-holdout", type=float, default=0.5)
     parser.add_argument("--out", default=str(Path(__file__).parent / "results"))
     args = parser.parse_args(argv)
 
     recipe = get_recipe("glnn", args.dataset, args.setting)
-    graphs = {seed: tuning_graphs(args.dataset, args.setting, seed, args.val_holdout) for seed in range(args.seeds)}
+    graphs = {
+        seed: tuning_graphs(args.dataset, args.setting, seed, args.val_holdout)
+        for seed in range(args.first_seed, args.first_seed + args.seeds)
+    }
     teachers: dict[tuple, dict[int, TeacherOutputs]] = {}  # teacher changes -> outputs per seed
 
     def teacher_outputs(changes: dict) -> dict[int, TeacherOutputs]:
@@ -129,7 +135,8 @@ def main(argv: list[str] | None = None) -> list[dict]:
     results.sort(key=lambda row: -row["score"])
     metric = "unseen validation nodes" if args.setting == "inductive" else "validation"
     stem = f"tune_glnn_{args.dataset}_{args.setting}"
-    payload = {"dataset": args.dataset, "setting": args.setting, "seeds": args.seeds, "metric": metric}
+    seeds = list(range(args.first_seed, args.first_seed + args.seeds))
+    payload = {"dataset": args.dataset, "setting": args.setting, "seeds": seeds, "metric": metric}
     payload |= {"val_holdout": args.val_holdout, "base_recipe": recipe.to_dict(), "results": results}
     keys = list(results[0])[:-3]
     table = [f"| {' | '.join(keys)} | score ({metric}) | observed val |", "|" + "---|" * (len(keys) + 2)]

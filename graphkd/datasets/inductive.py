@@ -41,13 +41,18 @@ def inductive_split(data: Data, fraction: float = 0.2, seed: int = 0) -> Inducti
     Teachers and students train on :attr:`InductiveSplit.observed` only; at test time a GNN may
     use the full graph, an MLP only the held-out nodes' features.
 
+    The draw is GLNN's: the test nodes in ascending order are permuted by
+    ``torch.randperm`` seeded with ``seed``, and the first ``floor(fraction * num_test)`` are held
+    out, so with the same test nodes (e.g. :func:`graphkd.datasets.cpf_split`) seed ``s`` holds out
+    the nodes GLNN holds out with ``seed=s``.
+
     Raises:
         ValueError: if ``fraction`` is not in ``(0, 1)`` or leaves no node on either side.
     """
     if not 0.0 < fraction < 1.0:
         raise ValueError(f"fraction must lie in (0, 1), got {fraction}")
     test = data.test_mask.nonzero().flatten()
-    n_ind = int(round(fraction * test.numel()))
+    n_ind = int(fraction * test.numel())  # GLNN's cut: the floor
     if n_ind == 0 or n_ind == test.numel():
         raise ValueError(
             f"fraction={fraction} of {test.numel()} test nodes leaves an empty transductive or inductive set"

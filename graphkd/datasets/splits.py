@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 
+import numpy as np
 import torch
 from torch import Tensor
 from torch_geometric.data import Data
@@ -68,16 +69,25 @@ def cpf_split(
     On the largest connected component, ``train_per_class`` nodes of each class are drawn for
     training and ``val_per_class`` more for validation; all remaining nodes are test nodes.
 
+    The draw is CPF's own: a ``numpy.random.RandomState(seed)`` picks, class by class in
+    ascending class order, ``train_per_class`` distinct nodes among the class's nodes (in node
+    order) with ``choice(..., replace=False)``, then ``val_per_class`` more among those not drawn
+    for training. With CPF's node order (the largest connected component of the symmetrised
+    graph without self-loops, nodes in their original order), seed ``s`` therefore selects the
+    very nodes that CPF's and GLNN's loaders select with ``seed=s``, so per-seed results are
+    comparable with theirs.
+
     Args:
         data (Data): the graph, with labels ``y``.
-        seed (int, optional): seed of the draw (default: :obj:`0`).
+        seed (int, optional): seed of the draw, in ``[0, 2**32)`` (default: :obj:`0`).
         train_per_class (int, optional): training nodes per class (default: :obj:`20`).
         val_per_class (int, optional): validation nodes per class (default: :obj:`30`).
         lcc (bool, optional): restrict to the largest connected component first
             (default: :obj:`True`).
 
     Raises:
-        ValueError: if a class has fewer than ``train_per_class + val_per_class + 1`` nodes.
+        ValueError: if a class has fewer than ``train_per_class + val_per_class + 1`` nodes, or
+            the seed is not a valid NumPy seed.
     """
     if not all(isinstance(v, int) and not isinstance(v, bool) for v in (train_per_class, val_per_class)):
         raise ValueError(
@@ -85,27 +95,27 @@ def cpf_split(
         )
     if train_per_class < 1 or val_per_class < 1:
         raise ValueError(f"train_per_class and val_per_class must be >= 1, got {train_per_class} and {val_per_class}")
+    if not 0 <= int(seed) < 2**32:
+        raise ValueError(f"the cpf split's seed must lie in [0, 2**32), got {seed}")
     if lcc:
         data = largest_connected_component(data)
-    gen = torch.Generator().manual_seed(seed)
-    y = data.y
+    y = data.y.cpu().numpy()
     need = train_per_class + val_per_class
-    train, val = [], []
-    for c in torch.unique(y).tolist():
-        idx = (y == c).nonzero().flatten()
-        if idx.numel() <= need:
+    by_class = [np.flatnonzero(y == c) for c in np.unique(y)]
+    for c, idx in zip(np.unique(y).tolist(), by_class, strict=True):
+        if idx.size <= need:
             raise ValueError(
-                f"class {c} has {idx.numel()} nodes, too few for {train_per_class} train + "
+                f"class {c} has {idx.size} nodes, too few for {train_per_class} train + "
                 f"{val_per_class} val per class and at least one test node"
             )
-        idx = idx[torch.randperm(idx.numel(), generator=gen)]
-        train.append(idx[:train_per_class])
-        val.append(idx[train_per_class:need])
-    train_idx, val_idx = torch.cat(train), torch.cat(val)
-    test = torch.ones(data.num_nodes, dtype=torch.bool)
-    test[train_idx] = False
-    test[val_idx] = False
-    return set_masks(data, train_idx, val_idx, test)
+    rng = np.random.RandomState(int(seed))
+    train_idx = np.concatenate([rng.choice(idx, train_per_class, replace=False) for idx in by_class])
+    drawn = np.zeros(y.size, dtype=bool)
+    drawn[train_idx] = True
+    val_idx = np.concatenate([rng.choice(idx[~drawn[idx]], val_per_class, replace=False) for idx in by_class])
+    drawn[val_idx] = True
+    test = torch.from_numpy(~drawn)
+    return set_masks(data, torch.from_numpy(train_idx), torch.from_numpy(val_idx), test)
 
 
 def random_split(data: Data, seed: int = 0, train: float = 0.6, val: float = 0.2) -> Data:

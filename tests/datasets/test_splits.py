@@ -70,3 +70,27 @@ def test_public_split_picks_column(tiny_graph):
     assert d.train_mask.dim() == 1
     with pytest.raises(ValueError, match="has no public split"):
         public_split(Data(x=g.x, y=g.y, edge_index=g.edge_index))
+
+
+def test_cpf_split_is_cpfs_own_numpy_draw():
+    # CPF/GLNN (get_train_val_test_split): one RandomState(seed); class by class in ascending
+    # order, `choice(nodes of the class, k, replace=False)` for training, then for validation
+    # among the class's nodes not drawn for training; every other node is a test node
+    import numpy as np
+
+    y = torch.tensor([2, 0, 1, 0, 2, 1, 0, 1, 2, 0, 1, 2, 0, 2, 1, 0, 1, 2])
+    g = Data(x=torch.zeros(18, 1), y=y, num_nodes=18)
+    for seed in (0, 7):
+        d = cpf_split(g, seed=seed, train_per_class=2, val_per_class=2, lcc=False)
+        rng = np.random.RandomState(seed)
+        per_class = [np.flatnonzero(y.numpy() == c) for c in range(3)]
+        train = np.concatenate([rng.choice(idx, 2, replace=False) for idx in per_class])
+        val = np.concatenate([rng.choice(np.setdiff1d(idx, train), 2, replace=False) for idx in per_class])
+        assert sorted(d.train_mask.nonzero().flatten().tolist()) == sorted(train.tolist())
+        assert sorted(d.val_mask.nonzero().flatten().tolist()) == sorted(val.tolist())
+    # pinned: seed 0 of this label vector (a change of the draw changes every published comparison)
+    d = cpf_split(g, seed=0, train_per_class=2, val_per_class=2, lcc=False)
+    assert d.train_mask.nonzero().flatten().tolist() == [5, 6, 10, 11, 15, 17]
+    assert d.val_mask.nonzero().flatten().tolist() == [1, 2, 3, 8, 13, 14]
+    with pytest.raises(ValueError, match=r"seed must lie in \[0, 2\*\*32\)"):
+        cpf_split(g, seed=-1, train_per_class=2, val_per_class=2, lcc=False)

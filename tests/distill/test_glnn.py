@@ -128,3 +128,16 @@ def test_recipe_teacher_presets():
     assert r.student == get_recipe("glnn", "cora").student
     with pytest.raises(ValueError, match="gcn"):
         r.with_teacher("transformer")
+
+
+def test_inductive_split_is_glnns_draw():
+    # GLNN (utils.graph_split / idx_split): torch.manual_seed(seed), randperm over the test nodes in
+    # ascending order, the first floor(rate * n) held out
+    data = load("csbm", num_nodes=533, num_classes=3, train_per_class=10, val_per_class=10)
+    test = data.test_mask.nonzero().flatten()
+    for seed in (0, 5):
+        torch.manual_seed(seed)
+        held = test[torch.randperm(test.numel())[: int(0.2 * test.numel())]]
+        parts = inductive_split(data, 0.2, seed)
+        assert parts.ind_test_mask.nonzero().flatten().tolist() == sorted(held.tolist())
+    assert int(parts.ind_test_mask.sum()) == 94  # 0.2 * 473 = 94.6: the floor, as GLNN cuts
