@@ -1,25 +1,43 @@
-r"""Evaluation: accuracy, multi-seed runs (mean ± std at best validation) and reports."""
+r"""Evaluation: accuracy, multi-seed runs (mean ± std at best validation) and reports.
 
-from .distillation import METHODS, SETTINGS, run_distillation
-from .metrics import Metric, accuracy, evaluate, predict
-from .ogb import OGBMetric
-from .report import environment, markdown_table, write_results
-from .runs import RunResult, Summary, run_seeds, summarize
+Names are loaded from their modules on first use: the training engine imports
+:mod:`graphkd.eval.metrics`, and the protocols here import the engine, so importing this
+package must not pull in the protocols before the engine exists.
+"""
 
-__all__ = [
-    "METHODS",
-    "Metric",
-    "OGBMetric",
-    "SETTINGS",
-    "run_distillation",
-    "RunResult",
-    "Summary",
-    "accuracy",
-    "environment",
-    "evaluate",
-    "markdown_table",
-    "predict",
-    "run_seeds",
-    "summarize",
-    "write_results",
-]
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_WHERE = {
+    "METHODS": "distillation",
+    "SETTINGS": "distillation",
+    "run_distillation": "distillation",
+    "Metric": "metrics",
+    "accuracy": "metrics",
+    "evaluate": "metrics",
+    "predict": "metrics",
+    "OGBMetric": "ogb",
+    "environment": "report",
+    "markdown_table": "report",
+    "write_results": "report",
+    "RunResult": "runs",
+    "Summary": "runs",
+    "run_seeds": "runs",
+    "summarize": "runs",
+}
+
+__all__ = sorted(_WHERE)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _WHERE:
+        value = getattr(importlib.import_module(f".{_WHERE[name]}", __name__), name)
+        globals()[name] = value  # later lookups skip this hook
+        return value
+    raise AttributeError(f"module 'graphkd.eval' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted([*__all__, *globals()])
