@@ -19,12 +19,12 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) install -q --upgrade pip
 	$(PIP) install -q $(TORCH_INDEX) "$(TORCH_SPEC)"
-	$(PIP) install -q -e ".[test]"
+	$(PIP) install -q -e ".[test,deploy,plot]"
 	if [ -d "$(WHEELS)" ]; then $(PIP) install -q --find-links "$(WHEELS)" torch-scatter==2.1.2 torch-sparse==0.6.18; fi
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(VENV)/bin/graphkd distill --dataset csbm --seeds 5 --out results/demo
+	$(VENV)/bin/graphkd distill --dataset csbm --seeds 5 --out results/demo --export results/demo/students
 
 test: $(STAMP)
 	$(VENV)/bin/python -m pytest

@@ -1,8 +1,9 @@
-"""The ``graphkd`` command line: ``datasets``, ``train``, ``distill``, ``ogb`` and ``save-ogb``."""
+"""The ``graphkd`` command line: ``datasets``, ``train``, ``distill``, ``predict``, ``ogb`` and ``save-ogb``."""
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from collections.abc import Sequence
 
@@ -93,8 +94,6 @@ def _log_seed(seed: int, rows) -> None:
 
 
 def _cmd_distill(args: argparse.Namespace) -> int:
-    import json
-
     from ..eval import markdown_table, run_distillation, summarize, write_results
     from ..recipes import get_recipe
 
@@ -118,6 +117,7 @@ def _cmd_distill(args: argparse.Namespace) -> int:
         progress=args.progress,
         teacher_outputs_dir=f"{args.out}/teacher_outputs" if args.out and args.save_teacher_outputs else None,
         on_seed=_log_seed,
+        export_dir=args.export,
     )
     from ..datasets import dataset_info
 
@@ -142,6 +142,63 @@ def _cmd_distill(args: argparse.Namespace) -> int:
         }
         folder = write_results(args.out, config, results, title, baseline=recipe.teacher.name)
         print(f"results written to {folder}/ (results.json, results.md, runs.csv)")
+    if args.export:
+        _print_exports(args.export, seeds)
+    return 0
+
+
+def _print_exports(folder: str, seeds: list[int]) -> None:
+    from pathlib import Path
+
+    print(f"\nexported students ({folder}/seed-<s>/, each checked against the eager model):")
+    print("| seed | file | format | max abs diff | test acc (%) | size (KiB) |")
+    print("|---|---|---|---|---|---|")
+    for seed in seeds:
+        report = json.loads((Path(folder) / f"seed-{seed}" / "export.json").read_text())
+        for name, r in report["files"].items():
+            kind = r["format"] + (" int8" if r["quantized"] else "")
+            acc = f"{100 * r['accuracy']:.2f}" if "accuracy" in r else ""
+            print(f"| {seed} | {name} | {kind} | {r['max_abs_diff']:.1e} | {acc} | {r['size_bytes'] / 1024:.0f} |")
+
+
+def _cmd_predict(args: argparse.Namespace) -> int:
+    # the serving path: no PyTorch Geometric, no graph (an ONNX student needs no torch either)
+    from pathlib import Path
+
+    import numpy as np
+
+    from ..deploy.serve import load_student
+
+    student = load_student(args.model, threads=args.threads)
+    path = Path(args.features)
+    if not path.is_file():
+        raise FileNotFoundError(f"no features file at {path}")
+    try:
+        x = np.load(path, allow_pickle=False)
+    except ValueError as err:
+        raise ValueError(f"{path} is not a .npy array of features ({err})") from None
+    out = student.predict_proba(x) if args.proba else student.predict(x)
+    if args.out:
+        np.save(args.out, out)
+        print(f"{len(out)} predictions written to {args.out}")
+    else:
+        for row in out[: args.show]:
+            print(" ".join(f"{v:.4f}" for v in row) if args.proba else int(row))
+        if len(out) > args.show:
+            print(f"... ({len(out)} rows; --out FILE.npy writes them all)")
+    return 0
+
+
+def _cmd_plot_tradeoff(args: argparse.Namespace) -> int:
+    from ..eval.plot import plot_tradeoff, tradeoff_points
+
+    points = tradeoff_points(args.results, args.metric, args.latency)
+    path = plot_tradeoff(args.results, args.out, args.metric, args.latency, args.title)
+    print("| model | kind | accuracy (%) | latency (ms) | results |")
+    print("|---|---|---|---|---|")
+    for p in sorted(points, key=lambda p: p.latency_ms):
+        print(f"| {p.label} | {p.kind} | {p.accuracy:.2f} ± {p.accuracy_std:.2f} | {p.latency_ms:.3f} | {p.folder} |")
+    print(f"plot written to {path}")
     return 0
 
 
@@ -279,7 +336,35 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--ind-fraction", type=float, default=0.2, help="held-out share of test nodes (inductive)")
     p.add_argument("--save-teacher-outputs", action="store_true", help="also save teacher outputs under --out")
+    p.add_argument(
+        "--export",
+        metavar="DIR",
+        help="export each seed's distilled MLP to DIR/seed-<s>/ (TorchScript, ONNX if installed, int8), "
+        "each checked against the eager model",
+    )
     p.set_defaults(func=_cmd_distill)
+
+    p = sub.add_parser("predict", help="predict classes with an exported student, from node features alone")
+    p.add_argument("--model", required=True, help="an exported student: .pt (TorchScript) or .onnx")
+    p.add_argument("--features", required=True, help="a .npy array of node features [n, in_channels]")
+    p.add_argument("--out", help="write the predictions to this .npy file (default: print them)")
+    p.add_argument("--proba", action="store_true", help="class probabilities instead of class ids")
+    p.add_argument("--threads", type=int, help="intra-op threads of the runtime")
+    p.add_argument("--show", type=int, default=20, help="rows to print without --out (default: 20)")
+    p.set_defaults(func=_cmd_predict)
+
+    p = sub.add_parser("plot-tradeoff", help="accuracy vs inference latency of every model in results folders (PNG)")
+    p.add_argument("results", nargs="+", help="results folders of `graphkd distill --out`")
+    p.add_argument("--out", required=True, help="the PNG to write")
+    p.add_argument("--metric", default="test", choices=["test", "ind", "prod"], help="accuracy to plot")
+    p.add_argument(
+        "--latency",
+        default="request",
+        choices=["request", "full-graph"],
+        help="a request for 10 nodes (the GNN fetching its neighbourhood) or all nodes at once",
+    )
+    p.add_argument("--title", help="the figure's title")
+    p.set_defaults(func=_cmd_plot_tradeoff)
 
     p = sub.add_parser(
         "ogb",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import statistics
@@ -51,6 +52,7 @@ def run_distillation(
     metric: Metric = accuracy,
     num_workers: int = 0,
     timing_repeats: int = TIMING_REPEATS,
+    export_dir: str | os.PathLike | None = None,
 ) -> list[RunResult]:
     r"""For each seed: train the teacher GNN, compute its outputs, train a plain MLP on labels
     and distil the teacher into an MLP of the same architecture; evaluate all three.
@@ -64,7 +66,10 @@ def run_distillation(
 
     Checkpoints are chosen on validation only. Each row's ``infer_time_s`` is the median of
     ``timing_repeats`` full-graph inferences after a warm-up (the GNN with its graph, the MLP on
-    features alone), on the training device.
+    features alone), on the training device, and ``latency_ms`` the median latency of a request
+    for 10 random nodes over ``4 * timing_repeats`` requests (at least 10): the GNN fetches its
+    whole L-hop neighbourhood and the features of its nodes, the MLP the features of the 10
+    nodes (:mod:`graphkd.deploy.latency`).
 
     With ``workdir`` every seed is resumable: its models train with checkpoints
     (``seed-<s>/{teacher,mlp,student}.ckpt``), the teacher outputs are kept
@@ -95,6 +100,9 @@ def run_distillation(
         num_workers (int, optional): loader workers for neighbour sampling (default: :obj:`0`).
         timing_repeats (int, optional): full-graph inferences timed per model (default: 5; 0
             skips the timing, e.g. on graphs where one inference takes minutes).
+        export_dir (str, optional): export each seed's distilled MLP there for deployment
+            (``seed-<s>/``: TorchScript, ONNX when installed, int8; parity-checked, with each
+            file's test accuracy in ``export.json``; :func:`graphkd.deploy.export_bundle`).
     """
     if setting not in SETTINGS:
         raise ValueError(f"Unknown setting {setting!r}; valid choices: {', '.join(SETTINGS)}")
@@ -162,6 +170,8 @@ def run_distillation(
         distiller = method_cls(student, lam=recipe.lam, temperature=recipe.temperature, trainer=trainer(recipe.student))
         distiller.fit(observed, outputs, seed=seed, checkpoint=_file(folder, "student.ckpt"))
         seed_rows.append(_row(method, seed, student, distiller.history_, observed, full, metric, timing_repeats))
+        if export_dir is not None:
+            _export(student, full if full is not None else observed, Path(export_dir) / f"seed-{seed}", identity)
         if folder is not None:
             payload = {"identity": {**identity, "seed": seed}, "rows": [asdict(r) for r in seed_rows]}
             atomic_write_text(folder / "rows.json", json.dumps(payload, indent=1) + "\n")
@@ -187,6 +197,14 @@ def _finished_rows(folder: Path | None, identity: dict[str, Any]) -> list[RunRes
             "remove it, or write this run elsewhere"
         )
     return rows
+
+
+def _export(student: Model, graph: Data, folder: Path, identity: dict[str, Any]) -> None:
+    from ..deploy import export_bundle
+
+    test = graph.test_mask | graph.ind_test_mask if "ind_test_mask" in graph else graph.test_mask
+    meta = {k: identity[k] for k in ("dataset", "setting", "method")}
+    export_bundle(student, folder, graph.x, graph.y, test, metadata=meta)
 
 
 def _file(folder: Path | None, name: str) -> Path | None:
@@ -229,8 +247,24 @@ def _row(
         predict(model, graph)
         times.append(time.perf_counter() - start)
     infer = statistics.median(times) if times else None
+    latency = _latency_10(model, graph, timing_repeats) if timing_repeats else None
     ind = prod = None
     if full is not None:
         ind = metric(logits, full.y, full.ind_test_mask)
         prod = PRODUCTION_WEIGHT * float(history.best.test_acc) + (1 - PRODUCTION_WEIGHT) * ind
-    return RunResult.from_history(name, seed, history, test_ind_acc=ind, test_prod_acc=prod, infer_time_s=infer)
+    return RunResult.from_history(
+        name, seed, history, test_ind_acc=ind, test_prod_acc=prod, infer_time_s=infer, latency_ms=latency
+    )
+
+
+def _latency_10(model: Model, graph: Data, timing_repeats: int) -> float:
+    from ..deploy.latency import LatencyProtocol, gnn_predictor, measure_latency, mlp_predictor
+
+    device = model._device()
+    if graph.x.device != device:  # Data.to moves in place: move a copy
+        graph = copy.copy(graph).to(device, "x", "edge_index")
+    predictor = gnn_predictor(model, graph) if model.uses_graph else mlp_predictor(model, graph.x)
+    protocol = LatencyProtocol(
+        batch_sizes=(min(10, graph.num_nodes),), repeats=max(10, 4 * timing_repeats), device=str(device)
+    )
+    return measure_latency([predictor], graph.num_nodes, protocol)[0].median_ms

@@ -15,6 +15,7 @@ __all__ = ["Metric", "accuracy", "evaluate", "predict"]
 # A metric scores logits against labels over the nodes of a mask, e.g. :func:`accuracy` or
 # OGB's evaluator (:class:`graphkd.eval.OGBMetric`).
 Metric = Callable[[Tensor, Tensor, Tensor | None], float]
+MLP_CHUNK = 4096  # rows per forward of an MLP over many nodes
 
 
 def accuracy(logits: Tensor, y: Tensor, mask: Tensor | None = None) -> float:
@@ -38,6 +39,14 @@ def predict(model: Model, data: Data, batch_size: int = 65536) -> Tensor:
             return model(data.x.to(device), ei).cpu()
         finally:
             model.train(was_training)
+    if not model.uses_graph:  # an MLP: the whole forward chunk by chunk, each chunk's activations in cache
+        with torch.inference_mode():
+            was_training = model.training
+            model.eval()
+            try:
+                return torch.cat([model(c.to(device)).cpu() for c in data.x.split(MLP_CHUNK)])
+            finally:
+                model.train(was_training)
     return model.inference(data.x, data.edge_index, batch_size=batch_size).cpu()
 
 

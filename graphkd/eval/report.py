@@ -23,18 +23,26 @@ __all__ = ["environment", "markdown_table", "write_results"]
 def markdown_table(summaries: list[Summary], title: str | None = None, baseline: str | None = None) -> str:
     r"""A Markdown table: one row per model, accuracy as mean ± std in percent.
 
-    Inductive results add ``ind`` and ``prod`` columns; measured inference times add a time
-    column and, given ``baseline`` (a model name), the speed-up of each model over it.
+    Inductive results add ``ind`` and ``prod`` columns; measured inference times add a column
+    for a full-graph inference and, where measured, one for the latency of a request for 10
+    nodes; given ``baseline`` (a model name), the speed-up of each model over it (on the
+    10-node latency when there is one, else on the full-graph time).
     """
     inductive = any(s.ind_mean is not None for s in summaries)
     timed = any(s.infer_time_s is not None for s in summaries)
-    base = next((s.infer_time_s for s in summaries if s.model == baseline), None)
+    latency = any(s.latency_ms is not None for s in summaries)
+    speed_of = (lambda s: s.latency_ms) if latency else (lambda s: s.infer_time_s)
+    base = next((speed_of(s) for s in summaries if s.model == baseline), None)
     head = ["model", "trans acc (%)" if inductive else "test acc (%)"]
     if inductive:
         head += ["ind acc (%)", "prod acc (%)"]
     head += ["val acc (%)", "runs", "train time / run (s)"]
     if timed:
-        head += ["inference, all nodes (ms)"] + (["speed-up"] if base else [])
+        head.append("inference, all nodes (ms)")
+    if latency:
+        head.append("latency, 10 nodes (ms)")
+    if (timed or latency) and base:
+        head.append("speed-up")
     lines = [f"### {title}", ""] if title else []
     lines += ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for s in summaries:
@@ -44,8 +52,10 @@ def markdown_table(summaries: list[Summary], title: str | None = None, baseline:
         row += [_pm(s.val_mean, s.val_std), str(s.runs), f"{s.train_time_s:.1f}"]
         if timed:
             row.append(f"{1000 * s.infer_time_s:.2f}" if s.infer_time_s is not None else "")
-            if base:
-                row.append(f"{base / s.infer_time_s:.1f}x" if s.infer_time_s else "")
+        if latency:
+            row.append(f"{s.latency_ms:.3f}" if s.latency_ms is not None else "")
+        if (timed or latency) and base:
+            row.append(f"{base / speed_of(s):.1f}x" if speed_of(s) else "")
         lines.append("| " + " | ".join(row) + " |")
     return "\n".join(lines) + "\n"
 

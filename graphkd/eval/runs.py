@@ -30,6 +30,7 @@ class RunResult:
     test_ind_acc: float | None = None
     test_prod_acc: float | None = None
     infer_time_s: float | None = None
+    latency_ms: float | None = None
 
     @classmethod
     def from_history(cls, model: str, seed: int, history: History, **extra: float | None) -> RunResult:
@@ -54,7 +55,9 @@ class Summary:
 
     In the inductive setting ``test_*`` is the transductive test accuracy, ``ind_*`` the
     accuracy on held-out nodes and ``prod_*`` the production mix ``0.8·trans + 0.2·ind``.
-    ``infer_time_s`` is the mean wall time of one full-graph inference.
+    ``infer_time_s`` is the mean wall time of one full-graph inference, ``latency_ms`` the mean
+    over seeds of the median latency of a request for 10 nodes (a GNN fetching its neighbourhood;
+    :mod:`graphkd.deploy.latency`).
     """
 
     model: str
@@ -70,6 +73,7 @@ class Summary:
     prod_mean: float | None = None
     prod_std: float | None = None
     infer_time_s: float | None = None
+    latency_ms: float | None = None
 
 
 def run_seeds(
@@ -126,9 +130,10 @@ def summarize(results: list[RunResult]) -> list[Summary]:
             values = [getattr(r, attr) for r in rows]
             if all(v is not None for v in values):
                 extra[f"{key}_mean"], extra[f"{key}_std"] = statistics.fmean(values), _std(values)
-        times = [r.infer_time_s for r in rows]
-        if all(t is not None for t in times):
-            extra["infer_time_s"] = statistics.fmean(times)
+        for attr in ("infer_time_s", "latency_ms"):
+            values = [getattr(r, attr) for r in rows]
+            if all(v is not None for v in values):
+                extra[attr] = statistics.fmean(values)
         train_time = statistics.fmean(r.train_time_s for r in rows)
         out.append(
             Summary(

@@ -100,3 +100,17 @@ def test_save_ogb_then_ogb_runs_the_example_on_it(capsys, tmp_path):
     assert "looks like 'ogbn-<name>'" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         main(["ogb", "ogbn-mag"])
+
+
+def test_distill_exports_students_and_plots_the_tradeoff(capsys, tmp_path):
+    argv = ["distill", "--dataset", "csbm", "--seeds", "1", "--set", "teacher.epochs=5", "--set", "student.epochs=5"]
+    assert main([*argv, "--out", str(tmp_path / "run"), "--export", str(tmp_path / "students")]) == 0
+    printed = capsys.readouterr().out
+    assert "| 0 | student.pt | torchscript |" in printed and "| 0 | student-int8.pt | torchscript int8 |" in printed
+    assert "latency, 10 nodes (ms)" in printed
+    assert (tmp_path / "students" / "seed-0" / "student.pt").is_file()
+    pytest.importorskip("matplotlib")
+    assert main(["plot-tradeoff", str(tmp_path / "run"), "--out", str(tmp_path / "t.png")]) == 0
+    assert "| GLNN 2x128 | student |" in capsys.readouterr().out and (tmp_path / "t.png").is_file()
+    assert main(["plot-tradeoff", str(tmp_path / "run"), "--out", str(tmp_path / "t.png"), "--metric", "ind"]) == 2
+    assert "ind and prod need --setting inductive" in capsys.readouterr().err
