@@ -167,3 +167,4 @@ def _log_to_stderr() -> None:
         handler.setFormatter(logging.Formatter("%(name)s: %(message)s"))
         logger.addHandler(handler)
         logger.setLevel(logging.INFO)
+        logger.propagate = False  # PyG's loader configures the root logger: print each message once
