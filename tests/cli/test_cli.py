@@ -111,6 +111,6 @@ def test_distill_exports_students_and_plots_the_tradeoff(capsys, tmp_path):
     assert (tmp_path / "students" / "seed-0" / "student.pt").is_file()
     pytest.importorskip("matplotlib")
     assert main(["plot-tradeoff", str(tmp_path / "run"), "--out", str(tmp_path / "t.png")]) == 0
-    assert "| GLNN 2x128 | student |" in capsys.readouterr().out and (tmp_path / "t.png").is_file()
+    assert "| GLNN 2x128 (SAGE-2 teacher) | student |" in capsys.readouterr().out and (tmp_path / "t.png").is_file()
     assert main(["plot-tradeoff", str(tmp_path / "run"), "--out", str(tmp_path / "t.png"), "--metric", "ind"]) == 2
     assert "ind and prod need --setting inductive" in capsys.readouterr().err
