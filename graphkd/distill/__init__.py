@@ -3,6 +3,7 @@ r"""Distillation: teacher outputs as a checked artifact, and the methods that di
 from .base import Distiller
 from .composed import ComposedKD, Term
 from .glnn import GLNN
+from .nosmog import NOSMOG
 from .teacher_outputs import TeacherOutputs, fingerprint
 
-__all__ = ["GLNN", "ComposedKD", "Distiller", "TeacherOutputs", "Term", "fingerprint"]
+__all__ = ["GLNN", "NOSMOG", "ComposedKD", "Distiller", "TeacherOutputs", "Term", "fingerprint"]

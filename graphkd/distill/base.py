@@ -22,9 +22,10 @@ class Distiller:
     r"""A distillation method: a student, the loss that teaches it, and the training engine.
 
     Subclasses override one hook, :meth:`loss` (and :meth:`extras` when they need more per-node
-    teacher signals than the logits). :meth:`fit` checks that the teacher outputs belong to the
-    graph and match the student's classes, trains with :class:`graphkd.train.Trainer` and keeps
-    the checkpoint with the best **validation** accuracy.
+    teacher signals than the logits; :meth:`prepare` and :meth:`transform` when the student reads
+    more than the node features, e.g. NOSMOG's positional features). :meth:`fit` checks that the
+    teacher outputs belong to the graph and match the student's classes, trains with
+    :class:`graphkd.train.Trainer` and keeps the checkpoint with the best **validation** accuracy.
 
     Following scikit-learn, ``__init__`` only stores arguments, :meth:`fit` returns ``self`` and
     learned state ends in ``_`` (``history_``).
@@ -52,6 +53,30 @@ class Distiller:
         r"""Modules trained with the student but not part of it (e.g. a loss's projection heads)."""
         return []
 
+    def prepare(self, data: Data, teacher_outputs: TeacherOutputs, seed: int | None = None) -> None:
+        r"""Fits what the method learns from the graph before training (default: nothing)."""
+
+    def transform(self, data: Data, observed_nodes: Tensor | None = None) -> Data:
+        r"""The graph as the student reads it (default: ``data`` unchanged). ``observed_nodes``
+        places the training graph's nodes in a larger graph (the inductive protocol's full graph:
+        :attr:`graphkd.datasets.InductiveSplit.observed_ids`)."""
+        return data
+
+    def teacher_layers(self) -> list[int]:
+        r"""The teacher's hidden layers the method reads; :class:`TeacherOutputs` must keep them
+        (``TeacherOutputs.compute(..., hidden_layers=method.teacher_layers())``)."""
+        return []
+
+    @classmethod
+    def from_recipe(cls, recipe: Any, data: Data, trainer: Trainer | None = None) -> Distiller:
+        r"""The method with a :class:`graphkd.recipes.Recipe`'s student (built for ``data``) and
+        parameters (``lam``, ``temperature`` and the recipe's ``params``)."""
+        from ..nn import build_model
+
+        spec = recipe.student
+        student = build_model(spec.name, data.num_features, data.num_classes, **spec.model_kwargs())
+        return cls(student, lam=recipe.lam, temperature=recipe.temperature, trainer=trainer, **recipe.params)
+
     # -- shared logic ------------------------------------------------------------------------
     def fit(
         self,
@@ -77,7 +102,9 @@ class Distiller:
                 f"teacher has {teacher_outputs.num_classes} classes but the student has out_channels="
                 f"{self.student.out_channels}"
             )
+        self.prepare(data, teacher_outputs, seed)
         extras = self.extras(data, teacher_outputs)
+        data = self.transform(data)
         if self.trainer.batch_size is None:  # full-batch: everything on the device once
             device = self.trainer.device
             graph = copy.copy(data).to(device)
@@ -99,9 +126,9 @@ class Distiller:
         )
         return self
 
-    def predict(self, data: Data) -> Tensor:
-        r"""The student's logits for every node of ``data``."""
-        return predict(self.student, data)
+    def predict(self, data: Data, observed_nodes: Tensor | None = None) -> Tensor:
+        r"""The student's logits for every node of ``data`` (see :meth:`transform`)."""
+        return predict(self.student, self.transform(data, observed_nodes))
 
     def get_params(self) -> dict[str, Any]:
         return {k: v for k, v in vars(self).items() if not k.endswith("_")}

@@ -106,6 +106,9 @@ class ComposedKD(Distiller):
                 out[self._teacher_key(t.teacher_layer)] = teacher_outputs.hidden_layer(t.teacher_layer)
         return out
 
+    def teacher_layers(self) -> list[int]:
+        return sorted({t.teacher_layer for t in self.terms if t.teacher_layer != -1})
+
     def trainable_modules(self) -> list[nn.Module]:
         return [m for m in self.loss_modules if any(True for _ in m.parameters())]
 

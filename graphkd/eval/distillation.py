@@ -15,7 +15,7 @@ from typing import Any
 from torch_geometric.data import Data
 
 from ..datasets import inductive_split, load
-from ..distill import GLNN, TeacherOutputs
+from ..distill import GLNN, NOSMOG, TeacherOutputs
 from ..nn import build_model
 from ..nn.base import Model
 from ..recipes import ModelSpec, Recipe, get_recipe
@@ -30,7 +30,7 @@ from .runs import RunResult
 __all__ = ["METHODS", "SETTINGS", "run_distillation"]
 
 SETTINGS = ("transductive", "inductive")
-METHODS = {"glnn": GLNN}
+METHODS = {"glnn": GLNN, "nosmog": NOSMOG}
 TIMING_REPEATS = 5
 PRODUCTION_WEIGHT = 0.8  # GLNN: production accuracy = 0.8 * transductive + 0.2 * inductive
 
@@ -147,17 +147,13 @@ def run_distillation(
         data = load(dataset, root=root, split=split, seed=seed) if isinstance(dataset, str) else dataset
         if setting == "inductive":
             parts = inductive_split(data, ind_fraction, seed)
-            observed, full = parts.observed, parts.full
+            observed, full, observed_nodes = parts.observed, parts.full, parts.observed_ids
         else:
-            observed, full = data, None
+            observed, full, observed_nodes = data, None, None
 
         seed_everything(seed)
         teacher = _build(recipe.teacher.name, observed, recipe.teacher.model_kwargs())
         history = trainer(recipe.teacher).fit(teacher, observed, seed=seed, checkpoint=_file(folder, "teacher.ckpt"))
-        meta = {"dataset": name, "split": split or "default", "seed": seed, "setting": setting}
-        outputs = _teacher_outputs(teacher, observed, folder, **meta)
-        if teacher_outputs_dir is not None:
-            outputs.save(Path(teacher_outputs_dir) / f"{name}-{setting}-seed{seed}.pt")
         seed_rows = [_row(recipe.teacher.name, seed, teacher, history, observed, full, metric, timing_repeats)]
 
         seed_everything(seed)
@@ -166,12 +162,19 @@ def run_distillation(
         seed_rows.append(_row("mlp", seed, mlp, history, observed, full, metric, timing_repeats))
 
         seed_everything(seed)
-        student = _build(recipe.student.name, observed, recipe.student.model_kwargs())
-        distiller = method_cls(student, lam=recipe.lam, temperature=recipe.temperature, trainer=trainer(recipe.student))
+        distiller = method_cls.from_recipe(recipe, observed, trainer(recipe.student))
+        meta = {"dataset": name, "split": split or "default", "seed": seed, "setting": setting}
+        outputs = _teacher_outputs(teacher, observed, folder, distiller.teacher_layers(), **meta)
+        if teacher_outputs_dir is not None:
+            outputs.save(Path(teacher_outputs_dir) / f"{name}-{setting}-seed{seed}.pt")
         distiller.fit(observed, outputs, seed=seed, checkpoint=_file(folder, "student.ckpt"))
-        seed_rows.append(_row(method, seed, student, distiller.history_, observed, full, metric, timing_repeats))
+        student = distiller.student
+        # the graph as the student reads it (e.g. with NOSMOG's positional features)
+        observed_s = distiller.transform(observed)
+        full_s = distiller.transform(full, observed_nodes) if full is not None else None
+        seed_rows.append(_row(method, seed, student, distiller.history_, observed_s, full_s, metric, timing_repeats))
         if export_dir is not None:
-            _export(student, full if full is not None else observed, Path(export_dir) / f"seed-{seed}", identity)
+            _export(student, full_s if full_s is not None else observed_s, Path(export_dir) / f"seed-{seed}", identity)
         if folder is not None:
             payload = {"identity": {**identity, "seed": seed}, "rows": [asdict(r) for r in seed_rows]}
             atomic_write_text(folder / "rows.json", json.dumps(payload, indent=1) + "\n")
@@ -211,15 +214,20 @@ def _file(folder: Path | None, name: str) -> Path | None:
     return folder / name if folder is not None else None
 
 
-def _teacher_outputs(teacher: Model, observed: Data, folder: Path | None, **meta: Any) -> TeacherOutputs:
+def _teacher_outputs(
+    teacher: Model, observed: Data, folder: Path | None, layers: list[int], **meta: Any
+) -> TeacherOutputs:
     # kept outputs are a cache of the trained teacher's weights: reused only for the same weights
+    # and when they hold the hidden layers the method reads
     path = folder / "teacher_outputs.pt" if folder is not None else None
     weights = weights_digest(teacher)
+    layers = sorted({i % teacher.num_layers for i in layers})
     if path is not None and path.is_file():
         outputs = TeacherOutputs.load(path, observed, **meta)  # another graph or seed raises
-        if outputs.meta.get("teacher_weights") == weights and outputs.meta.get("teacher") == repr(teacher):
+        same = outputs.meta.get("teacher_weights") == weights and outputs.meta.get("teacher") == repr(teacher)
+        if same and set(layers) <= set(outputs.meta.get("hidden_layers") or []):
             return outputs
-    outputs = TeacherOutputs.compute(teacher, observed, teacher_weights=weights, **meta)
+    outputs = TeacherOutputs.compute(teacher, observed, hidden_layers=layers or None, teacher_weights=weights, **meta)
     if path is not None:
         outputs.save(path)
     return outputs

@@ -8,7 +8,8 @@ One family per module:
 * :mod:`~graphkd.losses.global_structure`: similarity matrices of a sampled node set;
 * :mod:`~graphkd.losses.rkd`: RKD distances and angles on sampled node sets;
 * :mod:`~graphkd.losses.contrastive`: contrastive (InfoNCE) with projection heads, batch negatives;
-* :mod:`~graphkd.losses.hint`: FitNet feature hints through a learned projection.
+* :mod:`~graphkd.losses.hint`: FitNet feature hints through a learned projection;
+* :mod:`~graphkd.losses.similarity`: NOSMOG's representation similarity (batch Gram matrices).
 
 The relational modules share one call, ``loss(student, teacher, edge_index=None, mask=None)``,
 and state in ``pairs`` which pairs of nodes they compare.
@@ -20,6 +21,7 @@ from .hint import HintLoss
 from .kernels import KERNELS, edge_kernel, pairwise_kernel
 from .lsp import LSP_REDUCTIONS, LSPLoss, lsp_loss
 from .rkd import RKDLoss, rkd_angle_loss, rkd_distance_loss
+from .similarity import SimilarityLoss
 from .soft_label import REDUCTIONS, SoftLabelLoss, kd_loss, logit_mse_loss
 
 __all__ = [
@@ -33,6 +35,7 @@ __all__ = [
     "HintLoss",
     "LSPLoss",
     "RKDLoss",
+    "SimilarityLoss",
     "SoftLabelLoss",
     "edge_kernel",
     "global_structure_loss",

@@ -15,6 +15,7 @@ LOSSES = [
     "rkd_angle_loss",
     "ContrastiveLoss",
     "HintLoss",
+    "SimilarityLoss",
 ]
 
 
@@ -25,6 +26,6 @@ def test_every_loss_documents_its_formula_and_paper(name):
 
 
 def test_relational_modules_say_which_pairs_they_use():
-    for name in ("LSPLoss", "GlobalStructureLoss", "RKDLoss", "ContrastiveLoss", "HintLoss"):
+    for name in ("LSPLoss", "GlobalStructureLoss", "RKDLoss", "ContrastiveLoss", "HintLoss", "SimilarityLoss"):
         cls = getattr(losses, name)
         assert isinstance(cls.pairs, str) and "Pairs used" in cls.__doc__
