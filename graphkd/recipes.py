@@ -101,7 +101,10 @@ class Recipe:
         return self.baseline if self.baseline is not None else self.student
 
     def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
+        out = dataclasses.asdict(self)
+        if not out["params"]:  # methods without parameters of their own: as before params existed
+            del out["params"]
+        return out
 
     def with_teacher(self, name: str) -> Recipe:
         r"""A copy whose teacher is the preset :data:`TEACHERS` ``[name]`` (``gcn``, ``sage``, ``gat``).
@@ -284,10 +287,13 @@ RECIPES["nosmog"] = {
             "rsd_weight": rsd,
             "rsd_kernel": "cosine",
             "adv_eps": eps,
+            "adv_weight": 0.1,
+            "adv_steps": 5,
             "pos_dim": 64,
             "pos_walk_length": walk,
             "pos_walks_per_node": 5,
             "pos_window": window,
+            "pos_epochs": 1,
         },
     )
     for dataset, suffix, dropout, rsd, eps, walk, window in (
@@ -311,10 +317,13 @@ RECIPES["nosmog"]["default"] = Recipe(
         "rsd_weight": 0.1,
         "rsd_kernel": "cosine",
         "adv_eps": 0.05,
+        "adv_weight": 0.1,
+        "adv_steps": 5,
         "pos_dim": 64,
         "pos_walk_length": 50,
         "pos_walks_per_node": 5,
         "pos_window": 5,
+        "pos_epochs": 1,
     },
 )
 

@@ -13,6 +13,7 @@ from torch_geometric.data import Data
 from ..eval.metrics import predict
 from ..nn.base import Model
 from ..train import Batch, History, Trainer
+from ..utils.seed import seed_everything
 from .teacher_outputs import TeacherOutputs
 
 __all__ = ["Distiller"]
@@ -102,6 +103,8 @@ class Distiller:
                 f"teacher has {teacher_outputs.num_classes} classes but the student has out_channels="
                 f"{self.student.out_channels}"
             )
+        if seed is not None:  # what prepare() initialises (e.g. projection heads) is seeded too
+            seed_everything(seed)
         self.prepare(data, teacher_outputs, seed)
         extras = self.extras(data, teacher_outputs)
         data = self.transform(data)

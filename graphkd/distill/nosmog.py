@@ -34,7 +34,8 @@ class NOSMOG(Distiller):
     * adversarial feature augmentation: :math:`\boldsymbol{\delta}^\star` maximises the same loss
       within :math:`\lVert\boldsymbol{\delta}\rVert_\infty \le \epsilon`, found by PGD from a
       uniform start, ``adv_steps`` steps of :math:`\epsilon/4` along the gradient's sign, over the
-      whole input (features and positions), the student in training mode;
+      whole input (features and positions), the student in training mode as in NOSMOG (dropout
+      active; a student with batch norm also updates its running statistics on those passes);
     * representation similarity: :class:`~graphkd.losses.SimilarityLoss` between the student's
       hidden layer ``student_layer`` (through a learned projection) and the teacher's hidden
       layer ``teacher_layer`` on the batch's nodes (use node mini-batches: the Gram matrices
@@ -126,7 +127,15 @@ class NOSMOG(Distiller):
         from ..nn import build_model
 
         params = dict(recipe.params)
+        valid = {"rsd_weight", "rsd_kernel", "adv_eps", "adv_weight", "adv_steps", "student_layer", "teacher_layer"}
+        walk_keys = {"walk_length", "walks_per_node", "window", "epochs", "negatives", "batch_size", "lr", "self_loops"}
+        unknown = sorted(k for k in params if k not in valid and k.removeprefix("pos_") not in walk_keys | {"dim"})
+        if unknown:
+            choices = sorted(valid | {f"pos_{k}" for k in walk_keys | {"dim"}})
+            raise ValueError(f"Unknown NOSMOG recipe parameter(s) {unknown}; valid: {', '.join(choices)}")
         dim = params.pop("pos_dim", 64)
+        if not isinstance(dim, int) or isinstance(dim, bool) or dim < 0:
+            raise ValueError(f"pos_dim must be a non-negative integer (0: no positional features), got {dim!r}")
         walk = {k.removeprefix("pos_"): params.pop(k) for k in list(params) if k.startswith("pos_")}
         positional = PositionalFeatures(dim, **walk) if dim else None
         spec = recipe.student
@@ -156,6 +165,8 @@ class NOSMOG(Distiller):
     def transform(self, data: Data, observed_nodes: Tensor | None = None) -> Data:
         if self.positional is None:
             return data
+        if not hasattr(self.positional, "embedding_"):
+            raise ValueError("NOSMOG is not fitted: its positional features come from fit(data, teacher_outputs)")
         if observed_nodes is None and "ind_test_mask" in data and data.num_nodes != self.positional.embedding_.size(0):
             observed_nodes = ~data.ind_test_mask  # the inductive protocol's full graph
         return self.positional.transform(data, observed_nodes)

@@ -174,7 +174,9 @@ def run_distillation(
         full_s = distiller.transform(full, observed_nodes) if full is not None else None
         seed_rows.append(_row(method, seed, student, distiller.history_, observed_s, full_s, metric, timing_repeats))
         if export_dir is not None:
-            _export(student, full_s if full_s is not None else observed_s, Path(export_dir) / f"seed-{seed}", identity)
+            extra = student.in_channels - observed.num_features
+            graph_s = full_s if full_s is not None else observed_s
+            _export(student, graph_s, Path(export_dir) / f"seed-{seed}", identity, extra)
         if folder is not None:
             payload = {"identity": {**identity, "seed": seed}, "rows": [asdict(r) for r in seed_rows]}
             atomic_write_text(folder / "rows.json", json.dumps(payload, indent=1) + "\n")
@@ -202,11 +204,16 @@ def _finished_rows(folder: Path | None, identity: dict[str, Any]) -> list[RunRes
     return rows
 
 
-def _export(student: Model, graph: Data, folder: Path, identity: dict[str, Any]) -> None:
+def _export(student: Model, graph: Data, folder: Path, identity: dict[str, Any], extra: int = 0) -> None:
     from ..deploy import export_bundle
 
     test = graph.test_mask | graph.ind_test_mask if "ind_test_mask" in graph else graph.test_mask
     meta = {k: identity[k] for k in ("dataset", "setting", "method")}
+    if extra:  # e.g. NOSMOG: the student reads more columns than the node features
+        meta["inputs"] = (
+            f"{student.in_channels - extra} node features followed by {extra} positional features "
+            "(graphkd.features.PositionalFeatures; a new node: its observed neighbours' mean)"
+        )
     export_bundle(student, folder, graph.x, graph.y, test, metadata=meta)
 
 

@@ -40,8 +40,9 @@ def random_walks(
         raise ValueError(f"walk_length must be an integer >= 2, got {walk_length!r}")
     if not isinstance(walks_per_node, int) or walks_per_node < 1:
         raise ValueError(f"walks_per_node must be a positive integer, got {walks_per_node!r}")
+    edge_index = edge_index.cpu()
     if self_loops:
-        loops = torch.arange(num_nodes, device=edge_index.device).repeat(2, 1)
+        loops = torch.arange(num_nodes).repeat(2, 1)
         edge_index = torch.cat([edge_index, loops], dim=1)
     csc = CSC.from_edge_index(edge_index, num_nodes)
     starts = torch.arange(num_nodes).repeat(walks_per_node)
@@ -131,18 +132,20 @@ def deepwalk(
     # word2vec's initialisation: small random centre vectors, zero context vectors
     centre = (torch.rand(num_nodes, embedding_dim, generator=gen) - 0.5) / embedding_dim
     context = torch.zeros(num_nodes, embedding_dim)
-    epoch_pairs = []
+    # pairs per epoch: every walk gives 2 (L - k) pairs at each distance k <= window
+    per_walk = 2 * sum(walk_length - k for k in range(1, min(window, walk_length - 1) + 1))
+    total = epochs * num_nodes * walks_per_node * per_walk
+    done = 0
     for epoch in range(epochs):
         walks = random_walks(edge_index, num_nodes, walk_length, walks_per_node, self_loops, gen)
-        pairs = walk_pairs(walks, window)
-        epoch_pairs.append(pairs[:, torch.randperm(pairs.size(1), generator=gen)])
         if epoch == 0:  # the noise table: node n appears in proportion to count(n) ** 0.75
             counts = torch.bincount(walks.reshape(-1), minlength=num_nodes).double().pow(0.75)
-            slots = (counts / counts.sum() * max(100 * num_nodes, 10**6)).round().long().clamp_min(1)
+            size = min(max(100 * num_nodes, 10**6), 10**7)
+            slots = (counts / counts.sum() * size).round().long().clamp_min(1)
             table = torch.repeat_interleave(torch.arange(num_nodes), slots)
-    total = sum(p.size(1) for p in epoch_pairs)
-    done = 0
-    for pairs in epoch_pairs:
+        pairs = walk_pairs(walks, window)
+        pairs = pairs[:, torch.randperm(pairs.size(1), generator=gen)]
+        del walks
         for start in range(0, pairs.size(1), batch_size):
             u, v = pairs[:, start : start + batch_size]
             rate = lr * max(1e-4, 1.0 - done / total)
@@ -165,7 +168,9 @@ def deepwalk(
 
 def _step(table: Tensor, ids: Tensor, grads: Tensor, rate: float) -> None:
     r"""One SGD step on the rows ``ids`` of ``table``; a row met several times in the batch moves
-    by the mean of its gradients (a sum would overshoot on hubs and on small graphs)."""
-    total = torch.zeros_like(table).index_add_(0, ids, grads)
-    count = torch.bincount(ids, minlength=table.size(0)).clamp_min(1).unsqueeze(-1)
-    table.sub_(rate * total / count)
+    by the mean of its gradients (a sum would overshoot on hubs and on small graphs). Only the
+    rows met are touched, so a step costs the batch, not the table."""
+    rows, inverse = torch.unique(ids, return_inverse=True)
+    total = torch.zeros(rows.numel(), table.size(1), dtype=table.dtype).index_add_(0, inverse, grads)
+    count = torch.bincount(inverse, minlength=rows.numel()).unsqueeze(-1)
+    table.index_add_(0, rows, rate * total / count, alpha=-1)

@@ -82,7 +82,9 @@ class PositionalFeatures:
                     "observed_nodes to place them in a larger graph"
                 )
             return emb.clone()
-        ids = node_ids(observed_nodes, data.num_nodes, "observed_nodes")
+        ids = node_ids(observed_nodes, data.num_nodes, "observed_nodes").cpu()
+        if ids.unique().numel() != ids.numel():
+            raise ValueError("observed_nodes holds repeated ids")
         if ids.numel() != emb.size(0):
             raise ValueError(f"observed_nodes has {ids.numel()} nodes but the embeddings cover {emb.size(0)}")
         seen = torch.zeros(data.num_nodes, dtype=torch.bool)

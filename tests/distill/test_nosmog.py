@@ -1,3 +1,5 @@
+import dataclasses
+
 import pytest
 import torch
 
@@ -98,3 +100,41 @@ def test_cpf_cora_nosmog_beats_plain_mlp_by_15_points(data_root):
     Trainer(**b.trainer_kwargs(), progress=False).fit(mlp, data, seed=0)
     distilled = evaluate(method.student, method.transform(data))["test"]
     assert distilled >= evaluate(mlp, data)["test"] + 0.15
+
+
+def test_same_seed_same_student(trained):
+    data, outs = trained
+    states = []
+    for _ in range(2):
+        torch.manual_seed(1)  # the student's initial weights
+        method = nosmog(16 + 8, epochs=3, positional=PositionalFeatures(8, **POS)).fit(data, outs, seed=3)
+        states.append({**method.student.state_dict(), **method.similarity_.state_dict()})
+    assert all(torch.equal(states[0][k], states[1][k]) for k in states[0])
+
+
+def test_inductive_full_graph_is_read_through_the_observed_neighbours(trained):
+    from graphkd.datasets import inductive_split
+
+    data, _ = trained
+    parts = inductive_split(data, 0.2, seed=0)
+    teacher = GraphSAGE(16, 32, 4)
+    outs = TeacherOutputs.compute(teacher, parts.observed, hidden_layers=[0])
+    method = nosmog(16 + 8, epochs=2, positional=PositionalFeatures(8, **POS))
+    with pytest.raises(ValueError, match="NOSMOG is not fitted"):
+        method.predict(parts.full)
+    method.fit(parts.observed, outs, seed=0)
+    auto = method.transform(parts.full)  # held-out nodes found through ind_test_mask
+    assert torch.equal(auto.x, method.transform(parts.full, parts.observed_ids).x)
+    assert torch.equal(auto.x[parts.observed_ids, 16:], method.positional.embedding_)
+
+
+def test_recipe_parameters_are_checked():
+    recipe = get_recipe("nosmog", "cpf-cora")
+    assert recipe.to_dict()["params"]["adv_eps"] == 0.04 and "params" not in get_recipe("glnn", "cora").to_dict()
+    data = load("csbm")
+    with pytest.raises(ValueError, match=r"Unknown NOSMOG recipe parameter\(s\) \['pos_walks'\]"):
+        NOSMOG.from_recipe(dataclasses.replace(recipe, params={**recipe.params, "pos_walks": 3}), data)
+    with pytest.raises(ValueError, match="pos_dim must be a non-negative integer"):
+        NOSMOG.from_recipe(recipe.override(pos_dim=True), data)
+    assert NOSMOG.from_recipe(recipe.override(pos_dim=0), data).positional is None
+    assert NOSMOG.from_recipe(recipe, data).student.in_channels == data.num_features + 64
