@@ -202,6 +202,18 @@ def _cmd_plot_tradeoff(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_compare(args: argparse.Namespace) -> int:
+    from ..eval.compare import compare_table
+    from ..utils.io import atomic_write_text
+
+    table = compare_table(args.results, args.metric)
+    print(table, end="")
+    if args.out:
+        atomic_write_text(args.out, table)
+        print(f"table written to {args.out}")
+    return 0
+
+
 def _cmd_save_ogb(args: argparse.Namespace) -> int:
     from ..datasets import load, ogb_like, random_split, save_ogb
 
@@ -365,6 +377,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--title", help="the figure's title")
     p.set_defaults(func=_cmd_plot_tradeoff)
+
+    p = sub.add_parser("compare", help="one table of methods side by side from results folders")
+    p.add_argument("results", nargs="+", help="results folders of `graphkd distill --out` (any methods, datasets)")
+    p.add_argument("--metric", default="test", choices=["test", "ind", "prod"], help="accuracy to show")
+    p.add_argument("--out", help="also write the table to this Markdown file")
+    p.set_defaults(func=_cmd_compare)
 
     p = sub.add_parser(
         "ogb",

@@ -1,0 +1,91 @@
+r"""One table of every method's results folders: datasets as rows, teacher, plain MLP and each
+distillation method as columns."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from .plot import METRICS
+
+__all__ = ["compare_table"]
+
+
+def compare_table(folders: list[str | os.PathLike], metric: str = "test") -> str:
+    r"""A Markdown table of the ``graphkd distill --out`` folders ``folders``: one row per
+    dataset and setting, one column for the teacher, one for the plain MLP and one per method,
+    each cell the mean ± std over the folder's seeds (with the number of seeds when the
+    folders of a row differ in it).
+
+    A row's teacher and MLP come from its first folder; folders of one row that disagree on the
+    teacher (another teacher recipe, or other accuracies on the same seeds) are refused, since their
+    methods would not be comparable.
+
+    Args:
+        folders (list[str]): results folders (each with ``results.json``).
+        metric (str, optional): ``"test"``, or ``"ind"``/``"prod"`` for inductive runs.
+
+    Raises:
+        ValueError: an unknown metric, a folder without results, two folders with the same
+            dataset, setting and method, teachers that differ within a row, or a missing metric.
+    """
+    if metric not in METRICS:
+        raise ValueError(f"Unknown metric {metric!r}; valid choices: {', '.join(METRICS)}")
+    if not folders:
+        raise ValueError("compare_table needs at least one results folder")
+    mean_key, std_key = METRICS[metric]
+    rows: dict[tuple[str, str], dict[str, str]] = {}
+    teachers: dict[tuple[str, str], tuple[dict, dict]] = {}
+    methods: list[str] = []
+    for folder in folders:
+        path = Path(folder) / "results.json"
+        if not path.is_file():
+            raise ValueError(f"{folder} has no results.json (write one with graphkd distill --out)")
+        payload = json.loads(path.read_text())
+        config = payload.get("config", {})
+        if "method" not in config or "recipe" not in config:
+            raise ValueError(f"{path} is not a graphkd distill result (no method or recipe in its config)")
+        key = (str(config["dataset"]), str(config.get("setting", "transductive")))
+        method = str(config["method"])
+        by_model = {s["model"]: s for s in payload["summary"]}
+        spec = config["recipe"]["teacher"]
+        teacher_name = spec["name"]
+        row = rows.setdefault(key, {})
+        if method in row:
+            raise ValueError(f"two folders hold {method} on {key[0]} ({key[1]}); pass one")
+        if key in teachers:
+            first_spec, first = teachers[key]
+            if first_spec != spec or not _agree(first, by_model[teacher_name], mean_key):
+                raise ValueError(
+                    f"{folder}: its {teacher_name} teacher on {key[0]} ({key[1]}) differs from the row's first "
+                    "folder; compare methods distilled from the same teachers"
+                )
+        else:
+            teachers[key] = (spec, by_model[teacher_name])
+            row["teacher"] = _cell(by_model[teacher_name], mean_key, std_key, path, f"teacher ({teacher_name})")
+            row["mlp"] = _cell(by_model["mlp"], mean_key, std_key, path, "mlp")
+        row[method] = _cell(by_model[method], mean_key, std_key, path, method)
+        if method not in methods:
+            methods.append(method)
+    columns = ["teacher", "mlp", *methods]
+    lines = [
+        f"| dataset | setting | {' | '.join(columns)} |",
+        "|---|---|" + "---|" * len(columns),
+    ]
+    for (dataset, setting), row in rows.items():
+        lines.append(f"| {dataset} | {setting} | " + " | ".join(row.get(c, "") for c in columns) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def _cell(summary: dict, mean_key: str, std_key: str, path: Path, what: str) -> str:
+    if summary.get(mean_key) is None:
+        raise ValueError(
+            f"{path} has no {mean_key.split('_')[0]!r} accuracy for {what} (ind and prod need --setting inductive)"
+        )
+    return f"{100 * summary[mean_key]:.2f} ± {100 * summary[std_key]:.2f} ({summary['runs']})"
+
+
+def _agree(a: dict, b: dict, mean_key: str) -> bool:
+    # the same teacher recipe on the same seeds trains the same teachers (exactly, on a CPU)
+    return a["seeds"] != b["seeds"] or abs(a[mean_key] - b[mean_key]) < 1e-6

@@ -1,0 +1,45 @@
+import json
+
+import pytest
+
+from graphkd.cli.main import main
+from graphkd.eval.compare import compare_table
+
+QUICK = ["--set", "teacher.epochs=3", "--set", "student.epochs=2", "--set", "baseline.epochs=2"]
+
+
+@pytest.fixture(scope="module")
+def folders(tmp_path_factory):
+    root = tmp_path_factory.mktemp("compare")
+    for method in ("glnn", "nosmog"):
+        extra = ["--set", "pos_walk_length=5"] if method == "nosmog" else []
+        argv = ["distill", "--dataset", "csbm", "--method", method, "--seeds", "1", *QUICK, *extra]
+        assert main([*argv, "--out", str(root / method)]) == 0
+    return root
+
+
+def test_methods_side_by_side_with_one_teacher_and_mlp(folders, capsys):
+    table = compare_table([folders / "glnn", folders / "nosmog"])
+    header, _, row = table.strip().splitlines()
+    assert header == "| dataset | setting | teacher | mlp | glnn | nosmog |"
+    assert row.startswith("| csbm | transductive | ") and row.count("(1)") == 4
+    assert main(["compare", str(folders / "glnn"), str(folders / "nosmog"), "--out", str(folders / "t.md")]) == 0
+    assert capsys.readouterr().out.startswith(header) and (folders / "t.md").read_text() == table
+
+
+def test_refuses_what_cannot_be_compared(folders, tmp_path):
+    with pytest.raises(ValueError, match="two folders hold glnn on csbm"):
+        compare_table([folders / "glnn", folders / "glnn"])
+    with pytest.raises(ValueError, match="has no results.json"):
+        compare_table([tmp_path])
+    with pytest.raises(ValueError, match="no 'ind' accuracy"):
+        compare_table([folders / "glnn"], metric="ind")
+    with pytest.raises(ValueError, match="Unknown metric 'val'"):
+        compare_table([folders / "glnn"], metric="val")
+    other = tmp_path / "other"
+    other.mkdir()
+    payload = json.loads((folders / "nosmog" / "results.json").read_text())
+    payload["config"]["recipe"]["teacher"]["dropout"] = 0.1  # another teacher: not comparable
+    (other / "results.json").write_text(json.dumps(payload))
+    with pytest.raises(ValueError, match="differs from the row's first folder"):
+        compare_table([folders / "glnn", other])
