@@ -128,7 +128,7 @@ class NOSMOG(Distiller):
 
         params = dict(recipe.params)
         valid = {"rsd_weight", "rsd_kernel", "adv_eps", "adv_weight", "adv_steps", "student_layer", "teacher_layer"}
-        walk_keys = {"walk_length", "walks_per_node", "window", "epochs", "negatives", "batch_size", "lr", "self_loops"}
+        walk_keys = set(PositionalFeatures.DEEPWALK_ARGS)
         unknown = sorted(k for k in params if k not in valid and k.removeprefix("pos_") not in walk_keys | {"dim"})
         if unknown:
             choices = sorted(valid | {f"pos_{k}" for k in walk_keys | {"dim"}})

@@ -3,11 +3,11 @@ distillation method as columns."""
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 
 from .plot import METRICS
+from .report import read_distill_results
 
 __all__ = ["compare_table"]
 
@@ -40,12 +40,8 @@ def compare_table(folders: list[str | os.PathLike], metric: str = "test") -> str
     methods: list[str] = []
     for folder in folders:
         path = Path(folder) / "results.json"
-        if not path.is_file():
-            raise ValueError(f"{folder} has no results.json (write one with graphkd distill --out)")
-        payload = json.loads(path.read_text())
-        config = payload.get("config", {})
-        if "method" not in config or "recipe" not in config:
-            raise ValueError(f"{path} is not a graphkd distill result (no method or recipe in its config)")
+        payload = read_distill_results(folder)
+        config = payload["config"]
         key = (str(config["dataset"]), str(config.get("setting", "transductive")))
         method = str(config["method"])
         by_model = {s["model"]: s for s in payload["summary"]}

@@ -4,12 +4,12 @@
 from __future__ import annotations
 
 import io
-import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..utils.io import atomic_write_bytes
+from .report import read_distill_results
 
 __all__ = ["LATENCIES", "METRICS", "TradeoffPoint", "plot_tradeoff", "tradeoff_points"]
 
@@ -50,13 +50,8 @@ def tradeoff_points(
     points: dict[str, TradeoffPoint] = {}
     for folder in folders:
         path = Path(folder) / "results.json"
-        if not path.is_file():
-            raise ValueError(f"{folder} has no results.json (write one with graphkd distill --out)")
-        payload = json.loads(path.read_text())
-        recipe = payload.get("config", {}).get("recipe")
-        if recipe is None:
-            raise ValueError(f"{path} holds no distillation recipe (is it from graphkd distill?)")
-        method = payload["config"].get("method", "student")
+        payload = read_distill_results(folder)
+        recipe, method = payload["config"]["recipe"], payload["config"]["method"]
         for s in payload["summary"]:
             kind, label = _describe(s["model"], recipe, method)
             if s.get(mean_key) is None:

@@ -17,7 +17,7 @@ import torch
 from ..utils.io import atomic_write_text
 from .runs import RunResult, Summary
 
-__all__ = ["environment", "markdown_table", "write_results"]
+__all__ = ["environment", "markdown_table", "read_distill_results", "write_results"]
 
 
 def markdown_table(summaries: list[Summary], title: str | None = None, baseline: str | None = None) -> str:
@@ -108,3 +108,24 @@ def write_results(
         writer.writerow(asdict(r))
     atomic_write_text(folder / "runs.csv", buf.getvalue())
     return folder
+
+
+def read_distill_results(folder: str | os.PathLike) -> dict[str, Any]:
+    r"""The ``results.json`` of a ``graphkd distill --out`` folder (config with its method and
+    recipe, summary, runs), as :func:`write_results` wrote it.
+
+    Raises:
+        ValueError: if the folder has no ``results.json``, the file is not JSON, or it holds no
+            distillation config (method and recipe).
+    """
+    path = Path(folder) / "results.json"
+    if not path.is_file():
+        raise ValueError(f"{folder} has no results.json (write one with graphkd distill --out)")
+    try:
+        payload = json.loads(path.read_text())
+    except ValueError as err:
+        raise ValueError(f"{path} is not JSON ({err})") from err
+    config = payload.get("config", {}) if isinstance(payload, dict) else {}
+    if "method" not in config or "recipe" not in config or "summary" not in payload:
+        raise ValueError(f"{path} is not a graphkd distill result (no method, recipe or summary)")
+    return payload

@@ -45,11 +45,13 @@ class PositionalFeatures:
             ``batch_size``, ``lr``, ``self_loops``).
     """
 
+    #: the :func:`~graphkd.features.deepwalk` arguments it passes on
+    DEEPWALK_ARGS = ("walk_length", "walks_per_node", "window", "epochs", "negatives", "batch_size", "lr", "self_loops")
+
     def __init__(self, embedding_dim: int = 64, **deepwalk_kwargs: Any) -> None:
-        allowed = {"walk_length", "walks_per_node", "window", "epochs", "negatives", "batch_size", "lr", "self_loops"}
-        unknown = sorted(set(deepwalk_kwargs) - allowed)
+        unknown = sorted(set(deepwalk_kwargs) - set(self.DEEPWALK_ARGS))
         if unknown:
-            raise ValueError(f"Unknown DeepWalk argument(s) {unknown}; valid: {', '.join(sorted(allowed))}")
+            raise ValueError(f"Unknown DeepWalk argument(s) {unknown}; valid: {', '.join(sorted(self.DEEPWALK_ARGS))}")
         if not isinstance(embedding_dim, int) or embedding_dim < 1:
             raise ValueError(f"embedding_dim must be a positive integer, got {embedding_dim!r}")
         self.embedding_dim = embedding_dim
