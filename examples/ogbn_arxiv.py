@@ -24,7 +24,7 @@ from ``graphkd save-ogb --synthetic arxiv --out DIR``).
 
 from __future__ import annotations
 
-from graphkd.cli.ogb import ogb_main
+from graphkd.cli.ogb import ogb_main, ogb_script
 
 
 def main(argv: list[str] | None = None):
@@ -32,4 +32,4 @@ def main(argv: list[str] | None = None):
 
 
 if __name__ == "__main__":
-    main()
+    ogb_script("ogbn-arxiv", "ogbn_arxiv.py")

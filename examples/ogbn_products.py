@@ -23,7 +23,7 @@ script has run there only on graphs written in OGB's format (``--dataset-meta``)
 
 from __future__ import annotations
 
-from graphkd.cli.ogb import ogb_main
+from graphkd.cli.ogb import ogb_main, ogb_script
 
 
 def main(argv: list[str] | None = None):
@@ -31,4 +31,4 @@ def main(argv: list[str] | None = None):
 
 
 if __name__ == "__main__":
-    main()
+    ogb_script("ogbn-products", "ogbn_products.py")

@@ -125,3 +125,10 @@ def _epochs_done(ckpt: Path) -> int:
         return int(torch.load(ckpt, weights_only=True)["epoch"])
     except Exception:  # noqa: BLE001 - not written yet, or being replaced
         return 0
+
+
+def test_script_reports_bad_input_in_one_line(tmp_path):
+    missing = tmp_path / "meta_dict.pt"
+    run = subprocess.run([sys.executable, str(SCRIPT), "--dataset-meta", str(missing)], capture_output=True, text=True)
+    assert run.returncode == 2 and "Traceback" not in run.stderr
+    assert run.stderr.strip() == f"ogbn_arxiv.py: error: no OGB meta_dict at {missing}"

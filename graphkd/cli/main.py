@@ -94,9 +94,11 @@ def _log_seed(seed: int, rows) -> None:
 
 
 def _cmd_distill(args: argparse.Namespace) -> int:
+    from ..datasets import dataset_info
     from ..eval import markdown_table, run_distillation, summarize, write_results
     from ..recipes import get_recipe
 
+    dataset_info(args.dataset)  # a wrong name fails here, before the recipe is printed
     seeds = args.seed_list if args.seed_list else list(range(args.seeds))
     recipe = get_recipe(args.method, args.dataset, args.setting)
     if args.teacher:

@@ -168,3 +168,13 @@ def _log_to_stderr() -> None:
         logger.addHandler(handler)
         logger.setLevel(logging.INFO)
         logger.propagate = False  # PyG's loader configures the root logger: print each message once
+
+
+def ogb_script(dataset: str, prog: str, argv: list[str] | None = None) -> None:
+    r"""Runs :func:`ogb_main` as a command-line script: bad input (a :class:`ValueError` or a
+    missing file) ends with one ``<prog>: error: ...`` line and exit status 2, not a traceback."""
+    try:
+        ogb_main(dataset, argv, prog=prog)
+    except (ValueError, FileNotFoundError) as err:
+        print(f"{prog}: error: {err}", file=sys.stderr)
+        raise SystemExit(2) from None

@@ -114,3 +114,9 @@ def test_distill_exports_students_and_plots_the_tradeoff(capsys, tmp_path):
     assert "| GLNN 2x128 (SAGE-2 teacher) | student |" in capsys.readouterr().out and (tmp_path / "t.png").is_file()
     assert main(["plot-tradeoff", str(tmp_path / "run"), "--out", str(tmp_path / "t.png"), "--metric", "ind"]) == 2
     assert "ind and prod need --setting inductive" in capsys.readouterr().err
+
+
+def test_distill_checks_the_dataset_before_anything_else(capsys):
+    assert main(["distill", "--dataset", "cpf-coraa", "--method", "nosmog"]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err.startswith("graphkd: error: Unknown dataset 'cpf-coraa'; valid choices:")
