@@ -3,7 +3,8 @@ r"""Distillation: teacher outputs as a checked artifact, and the methods that di
 from .base import Distiller
 from .composed import ComposedKD, Term
 from .glnn import GLNN
+from .krd import KRD
 from .nosmog import NOSMOG
 from .teacher_outputs import TeacherOutputs, fingerprint
 
-__all__ = ["GLNN", "NOSMOG", "ComposedKD", "Distiller", "TeacherOutputs", "Term", "fingerprint"]
+__all__ = ["GLNN", "KRD", "NOSMOG", "ComposedKD", "Distiller", "TeacherOutputs", "Term", "fingerprint"]

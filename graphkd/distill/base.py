@@ -36,6 +36,10 @@ class Distiller:
         trainer (Trainer, optional): the training engine (default: ``Trainer()``).
     """
 
+    #: whether the method's student reads the graph at inference (CPF's label propagation), so
+    #: it is not a graph-free MLP (reported as such by :func:`graphkd.eval.compare_table`)
+    student_needs_graph: bool = False
+
     def __init__(self, student: Model, trainer: Trainer | None = None) -> None:
         self.student = student
         self.trainer = trainer if trainer is not None else Trainer()
@@ -62,6 +66,18 @@ class Distiller:
         places the training graph's nodes in a larger graph (the inductive protocol's full graph:
         :attr:`graphkd.datasets.InductiveSplit.observed_ids`)."""
         return data
+
+    def teacher_signals(self, teacher: Model, data: Data, seed: int = 0) -> dict[str, Tensor]:
+        r"""Per-node signals the method needs from the trained teacher model itself, beyond its
+        logits and hidden layers (e.g. KRD's logits under feature noise), to store with the
+        outputs: ``TeacherOutputs.compute(teacher, data, extras=method.teacher_signals(teacher, data))``
+        (default: none)."""
+        return {}
+
+    def start_epoch(self, student: Model) -> None:
+        r"""Called before each training epoch (default: nothing), e.g. to update what the loss
+        samples from the student's current predictions (KRD). State that must survive a resumed
+        run belongs in a module of :meth:`trainable_modules` (saved in the checkpoint)."""
 
     def teacher_layers(self) -> list[int]:
         r"""The teacher's hidden layers the method reads; :class:`TeacherOutputs` must keep them
@@ -117,6 +133,8 @@ class Distiller:
         # every node with teacher outputs is a target of the mini-batches (soft labels cover them all)
         every_node = torch.ones(data.num_nodes, dtype=torch.bool)
         batches = self.trainer.make_batches(self.student, graph, extras, seed_nodes=every_node, seed=seed)
+        if type(self).start_epoch is not Distiller.start_epoch:
+            batches = _EpochStart(batches, lambda: self.start_epoch(self.student))
         self.history_: History = self.trainer.fit(
             self.student,
             data,
@@ -139,3 +157,22 @@ class Distiller:
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items() if k not in ("student", "trainer"))
         return f"{type(self).__name__}({args})"
+
+
+class _EpochStart:
+    r"""A batch source that calls ``hook()`` before yielding each epoch's batches."""
+
+    def __init__(self, batches: Any, hook: Any) -> None:
+        self.batches, self.hook = batches, hook
+
+    def __iter__(self):
+        self.hook()
+        yield from self.batches
+
+    def __len__(self) -> int:
+        return len(self.batches)
+
+    def __getattr__(self, name: str) -> Any:  # state_dict/load_state_dict of resumable sources
+        if name == "batches":
+            raise AttributeError(name)
+        return getattr(self.batches, name)

@@ -24,13 +24,15 @@ from ..utils.io import atomic_write_bytes, atomic_write_text
 __all__ = ["TeacherOutputs", "fingerprint"]
 
 FORMAT_VERSION = 1
-_ARRAY_NAME = re.compile(r"(logits|hidden_\d+)-[0-9a-f]{8}\.npy")
+_ARRAY_NAME = re.compile(r"(logits|hidden_\d+|extra_[A-Za-z0-9_]+)-[0-9a-f]{8}\.npy")
+_EXTRA_KEY = re.compile(r"[A-Za-z0-9_]+")
 
 
 @dataclass
 class TeacherOutputs:
     r"""A teacher's raw logits (and optionally hidden layers) for every node of a graph, with
-    what produced them.
+    what produced them, and optionally teacher-level tensors a method needs (``extras``, e.g.
+    the codebook of VQGraph's tokenizer, :class:`graphkd.nn.VQGNN`).
 
     ``meta`` records the dataset, split, seed, the teacher's ``repr``, the number of nodes and
     the graph's :func:`fingerprint`. :meth:`check` (run by :meth:`load` when given the graph and
@@ -41,11 +43,27 @@ class TeacherOutputs:
         logits (Tensor): ``[N, C]`` raw teacher logits.
         meta (dict): provenance (see above); values are plain str/int/float/None.
         hidden (list[Tensor], optional): chosen hidden layers, each ``[N, d_l]``.
+        extras (dict[str, Tensor], optional): further named tensors a method reads (keys of
+            letters, digits and ``_``), of any shape: teacher-level ones such as VQGraph's
+            codebook ``[K, D]``, which :meth:`compute` takes from the teacher's
+            ``distillation_extras()`` when it defines one, or per-node ones given to :meth:`compute`.
     """
 
     logits: Tensor
     meta: dict[str, Any]
     hidden: list[Tensor] | None = field(default=None)
+    extras: dict[str, Tensor] | None = field(default=None)
+
+    def __post_init__(self) -> None:
+        if self.extras is None:
+            return
+        if not isinstance(self.extras, dict):
+            raise ValueError(f"extras must be a dict of tensors, got {type(self.extras).__name__}")
+        for key, value in self.extras.items():
+            if not isinstance(key, str) or not _EXTRA_KEY.fullmatch(key):
+                raise ValueError(f"extras key {key!r} must be a non-empty string of letters, digits and '_'")
+            if not isinstance(value, Tensor):
+                raise ValueError(f"extras[{key!r}] must be a tensor, got {type(value).__name__}")
 
     @classmethod
     @torch.no_grad()
@@ -55,15 +73,22 @@ class TeacherOutputs:
         data: Data,
         hidden_layers: list[int] | None = None,
         batch_size: int = 65536,
+        extras: dict[str, Tensor] | None = None,
         **meta: Any,
     ) -> TeacherOutputs:
         r"""Runs ``teacher`` over the whole graph (layer-wise :meth:`Model.inference`, eval mode).
+
+        A teacher that defines ``distillation_extras() -> dict[str, Tensor]`` (e.g. VQGraph's
+        tokenizer, :class:`graphkd.nn.VQGNN`, with its codebook) has those kept in :attr:`extras`.
 
         Args:
             teacher (Model): the trained teacher.
             data (Data): the graph it distils on.
             hidden_layers (list[int], optional): indices into the teacher's hidden list to keep.
             batch_size (int, optional): chunk size of the layer-wise inference.
+            extras (dict[str, Tensor], optional): further tensors to keep in :attr:`extras`, e.g.
+                a method's :meth:`~graphkd.distill.Distiller.teacher_signals` (KRD's logits under
+                feature noise).
             **meta: provenance to record, e.g. ``dataset="cpf-cora", split="cpf", seed=0``.
         """
         logits, hidden = teacher.inference(data.x, data.edge_index, batch_size=batch_size, return_hidden=True)
@@ -84,7 +109,13 @@ class TeacherOutputs:
             "hidden_layers": layers,
             **meta,
         }
-        out = cls(logits.cpu(), info, kept)
+        provide = getattr(teacher, "distillation_extras", None)
+        given, extras = extras or {}, dict(provide()) if callable(provide) else {}
+        clash = sorted(set(given) & set(extras))
+        if clash:
+            raise ValueError(f"extras {clash} are given and also provided by the teacher's distillation_extras()")
+        extras = {k: v.detach().cpu() for k, v in {**extras, **given}.items()}
+        out = cls(logits.cpu(), info, kept, extras or None)
         bad = out._non_finite()
         if bad:
             raise ValueError(f"the teacher produced non-finite {bad} (NaN/Inf): check its inputs and training")
@@ -96,15 +127,21 @@ class TeacherOutputs:
         for i, h in enumerate(self.hidden or []):
             if not _all_finite(h):
                 return f"hidden layer {(self.meta.get('hidden_layers') or [i])[i]}"
+        for key, value in (self.extras or {}).items():
+            if not _all_finite(value):
+                return f"extra {key!r}"
         return None
 
     def digest(self) -> str:
-        r"""A hash of the values (logits and kept hidden layers), read in place chunk by chunk:
-        two outputs with the same digest teach the same thing."""
+        r"""A hash of the values (logits, kept hidden layers and :attr:`extras`), read in place
+        chunk by chunk: two outputs with the same digest teach the same thing."""
         h = hashlib.sha256()
-        for t in [self.logits, *(self.hidden or [])]:
+        extras = self.extras or {}
+        for name, t in [(None, self.logits), *((None, x) for x in self.hidden or [])] + sorted(extras.items()):
+            if name is not None:  # outputs without extras keep the digest they always had
+                h.update(f"extra:{name}".encode())
             h.update(f"{tuple(t.shape)}".encode())
-            for chunk in t.detach().to("cpu", torch.float32).split(1 << 16):
+            for chunk in t.detach().to("cpu", torch.float32).reshape(t.size(0) if t.dim() else 1, -1).split(1 << 16):
                 h.update(memoryview(chunk.contiguous().numpy()).cast("B"))
         return h.hexdigest()[:32]
 
@@ -137,6 +174,20 @@ class TeacherOutputs:
             )
         return self.hidden[kept.index(layer % num_layers)]
 
+    def extra(self, key: str) -> Tensor:
+        r"""The teacher-level tensor ``key`` of :attr:`extras` (e.g. ``"codebook"``).
+
+        Raises:
+            ValueError: if the outputs do not carry it (their teacher defines no such extra).
+        """
+        if not self.extras or key not in self.extras:
+            have = sorted(self.extras or {})
+            raise ValueError(
+                f"teacher outputs carry no {key!r} (extras: {have}); compute them with TeacherOutputs.compute "
+                f"from a teacher whose distillation_extras() provides it (e.g. graphkd.nn.VQSAGE for 'codebook')"
+            )
+        return self.extras[key]
+
     def check(self, data: Data) -> None:
         r"""Raises :class:`ValueError` unless these outputs were computed on ``data``'s nodes."""
         if self.num_nodes != data.num_nodes:
@@ -159,7 +210,10 @@ class TeacherOutputs:
         r"""Writes the outputs atomically (temporary file + rename): an interrupted save leaves the
         previous file intact."""
         buf = io.BytesIO()
-        torch.save({"format": FORMAT_VERSION, "logits": self.logits, "hidden": self.hidden, "meta": self.meta}, buf)
+        payload = {"format": FORMAT_VERSION, "logits": self.logits, "hidden": self.hidden, "meta": self.meta}
+        if self.extras:  # files without extras stay as they always were
+            payload["extras"] = self.extras
+        torch.save(payload, buf)
         return atomic_write_bytes(path, buf.getvalue())
 
     def save_mmap(self, directory: str | os.PathLike) -> Path:
@@ -172,7 +226,11 @@ class TeacherOutputs:
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
         token = secrets.token_hex(4)
-        arrays = {"logits": self.logits, **{f"hidden_{i}": h for i, h in enumerate(self.hidden or [])}}
+        arrays = {
+            "logits": self.logits,
+            **{f"hidden_{i}": h for i, h in enumerate(self.hidden or [])},
+            **{f"extra_{k}": v for k, v in (self.extras or {}).items()},
+        }
         entries = {}
         for name, tensor in arrays.items():
             file = f"{name}-{token}.npy"
@@ -215,8 +273,13 @@ class TeacherOutputs:
                     f"{directory}: {entry['file']} has shape {list(array.shape)}, expected {entry['shape']}"
                 )
             tensors[name] = torch.from_numpy(array)
-        hidden = [tensors[f"hidden_{i}"] for i in range(len(entries) - 1)] or None
-        return cls(tensors["logits"], dict(manifest["meta"]), hidden)
+        num_hidden = sum(1 for name in entries if name.startswith("hidden_"))
+        try:
+            hidden = [tensors[f"hidden_{i}"] for i in range(num_hidden)] or None
+        except KeyError as err:
+            raise ValueError(f"{directory}: hidden layers are not numbered 0..{num_hidden - 1} ({err})") from err
+        extras = {name.removeprefix("extra_"): t for name, t in tensors.items() if name.startswith("extra_")}
+        return cls(tensors["logits"], dict(manifest["meta"]), hidden, extras or None)
 
     @classmethod
     def load(
@@ -254,7 +317,10 @@ class TeacherOutputs:
                 or not isinstance(raw.get("logits"), Tensor)
             ):
                 raise ValueError(f"{path} is not a graphkd teacher-outputs file (format {FORMAT_VERSION})")
-            out = cls(raw["logits"], dict(raw["meta"]), raw.get("hidden"))
+            extras = raw.get("extras")
+            if extras is not None and not isinstance(extras, dict):
+                raise ValueError(f"{path}: extras must be a dict of tensors, got {type(extras).__name__}")
+            out = cls(raw["logits"], dict(raw["meta"]), raw.get("hidden"), extras)
         if out.logits.dim() != 2:
             raise ValueError(f"{path}: teacher logits must be a [num_nodes, num_classes] tensor")
         if verify and out._non_finite():
@@ -277,4 +343,5 @@ def _sha256(path: Path, block: int = 1 << 24) -> str:
 
 def _all_finite(t: Tensor, rows: int = 1 << 16) -> bool:
     # chunk by chunk: a memory-mapped array is never materialised whole
+    t = t.reshape(1) if t.dim() == 0 else t
     return all(bool(torch.isfinite(c).all()) for c in t.split(rows))

@@ -12,10 +12,11 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+import torch
 from torch_geometric.data import Data
 
 from ..datasets import inductive_split, load
-from ..distill import GLNN, NOSMOG, TeacherOutputs
+from ..distill import GLNN, KRD, NOSMOG, TeacherOutputs
 from ..nn import build_model
 from ..nn.base import Model
 from ..recipes import ModelSpec, Recipe, get_recipe
@@ -30,7 +31,7 @@ from .runs import RunResult
 __all__ = ["METHODS", "SETTINGS", "run_distillation"]
 
 SETTINGS = ("transductive", "inductive")
-METHODS = {"glnn": GLNN, "nosmog": NOSMOG}
+METHODS = {"glnn": GLNN, "nosmog": NOSMOG, "krd": KRD}
 TIMING_REPEATS = 5
 PRODUCTION_WEIGHT = 0.8  # GLNN: production accuracy = 0.8 * transductive + 0.2 * inductive
 
@@ -111,6 +112,10 @@ def run_distillation(
     if not isinstance(timing_repeats, int) or timing_repeats < 0:
         raise ValueError(f"timing_repeats must be a non-negative integer, got {timing_repeats!r}")
     method_cls = resolve(method, METHODS, "method")
+    if export_dir is not None and method_cls.student_needs_graph:
+        raise ValueError(
+            f"{method}'s student reads the graph at inference; export_dir exports graph-free MLP students only"
+        )
     name = dataset if isinstance(dataset, str) else str(getattr(dataset, "name", "graph"))
     recipe = recipe or get_recipe(method, name, setting)
     identity = {
@@ -164,7 +169,8 @@ def run_distillation(
         seed_everything(seed)
         distiller = method_cls.from_recipe(recipe, observed, trainer(recipe.student))
         meta = {"dataset": name, "split": split or "default", "seed": seed, "setting": setting}
-        outputs = _teacher_outputs(teacher, observed, folder, distiller.teacher_layers(), **meta)
+        signals = distiller.teacher_signals(teacher, observed, seed)
+        outputs = _teacher_outputs(teacher, observed, folder, distiller.teacher_layers(), signals, **meta)
         if teacher_outputs_dir is not None:
             outputs.save(Path(teacher_outputs_dir) / f"{name}-{setting}-seed{seed}.pt")
         distiller.fit(observed, outputs, seed=seed, checkpoint=_file(folder, "student.ckpt"))
@@ -222,19 +228,23 @@ def _file(folder: Path | None, name: str) -> Path | None:
 
 
 def _teacher_outputs(
-    teacher: Model, observed: Data, folder: Path | None, layers: list[int], **meta: Any
+    teacher: Model, observed: Data, folder: Path | None, layers: list[int], signals: dict[str, Any], **meta: Any
 ) -> TeacherOutputs:
     # kept outputs are a cache of the trained teacher's weights: reused only for the same weights
-    # and when they hold the hidden layers the method reads
+    # and when they hold the hidden layers and the signals the method reads
     path = folder / "teacher_outputs.pt" if folder is not None else None
     weights = weights_digest(teacher)
     layers = sorted({i % teacher.num_layers for i in layers})
     if path is not None and path.is_file():
         outputs = TeacherOutputs.load(path, observed, **meta)  # another graph or seed raises
         same = outputs.meta.get("teacher_weights") == weights and outputs.meta.get("teacher") == repr(teacher)
-        if same and set(layers) <= set(outputs.meta.get("hidden_layers") or []):
+        kept = outputs.extras or {}
+        has_signals = all(k in kept and torch.equal(kept[k], v) for k, v in signals.items())
+        if same and has_signals and set(layers) <= set(outputs.meta.get("hidden_layers") or []):
             return outputs
-    outputs = TeacherOutputs.compute(teacher, observed, hidden_layers=layers or None, teacher_weights=weights, **meta)
+    outputs = TeacherOutputs.compute(
+        teacher, observed, hidden_layers=layers or None, extras=signals or None, teacher_weights=weights, **meta
+    )
     if path is not None:
         outputs.save(path)
     return outputs

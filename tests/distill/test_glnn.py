@@ -87,8 +87,8 @@ def test_run_distillation_rows(setting):
     assert (s.ind_mean is None) == (setting == "transductive")
     with pytest.raises(ValueError, match="Unknown setting 'semi'"):
         run_distillation("csbm", [0], setting="semi")
-    with pytest.raises(ValueError, match="Unknown method 'krd'"):
-        run_distillation("csbm", [0], method="krd")
+    with pytest.raises(ValueError, match="Unknown method 'dkd'"):
+        run_distillation("csbm", [0], method="dkd")
 
 
 def test_recipe_overrides():
