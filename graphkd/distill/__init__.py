@@ -2,9 +2,10 @@ r"""Distillation: teacher outputs as a checked artifact, and the methods that di
 
 from .base import Distiller
 from .composed import ComposedKD, Term
+from .cpf import CPF
 from .glnn import GLNN
 from .krd import KRD
 from .nosmog import NOSMOG
 from .teacher_outputs import TeacherOutputs, fingerprint
 
-__all__ = ["GLNN", "KRD", "NOSMOG", "ComposedKD", "Distiller", "TeacherOutputs", "Term", "fingerprint"]
+__all__ = ["CPF", "GLNN", "KRD", "NOSMOG", "ComposedKD", "Distiller", "TeacherOutputs", "Term", "fingerprint"]

@@ -6,5 +6,21 @@ from .gnn import GAT, GCN, GIN, GNN, GraphSAGE
 from .graph import Chunk, Graph
 from .mlp import MLP
 from .models import MODELS, build_model
+from .plp import PLP, plp_inputs
 
-__all__ = ["APPNP", "GAT", "GCN", "GIN", "GNN", "MLP", "MODELS", "Chunk", "Graph", "GraphSAGE", "Model", "build_model"]
+__all__ = [
+    "APPNP",
+    "GAT",
+    "GCN",
+    "GIN",
+    "GNN",
+    "MLP",
+    "MODELS",
+    "Chunk",
+    "Graph",
+    "GraphSAGE",
+    "Model",
+    "PLP",
+    "build_model",
+    "plp_inputs",
+]

@@ -1,0 +1,196 @@
+import pytest
+import torch
+from torch_geometric.utils import add_self_loops, remove_self_loops
+
+from graphkd.deploy.latency import gnn_predictor
+from graphkd.eval import predict
+from graphkd.nn import PLP, plp_inputs
+
+
+def inputs(data, rows=None):
+    train = data.train_mask.nonzero().flatten()
+    rows = torch.arange(data.num_nodes) if rows is None else rows
+    return plp_inputs(data.x, 2, train, data.y[train], rows)
+
+
+def reference(model, x, edge_index):
+    """CPF's forward in evaluation mode with a dense adjacency, step by step."""
+    f, c = model.num_features, model.out_channels
+    feat, prior, clamp, rows = x[:, :f], x[:, f : f + c], x[:, f + c] > 0.5, x[:, -1].long()
+    n = x.size(0)
+    adj = torch.eye(n, dtype=torch.bool)
+    adj[edge_index[1], edge_index[0]] = True  # adj[v, u]: u sends to v
+    conf = feat @ model.attention.view(-1)
+    w = torch.softmax(conf.expand(n, n).masked_fill(~adj, float("-inf")), dim=1)
+    first, second = model.ft
+    ft = second(torch.relu(first(feat)))
+    beta = torch.where(rows >= 0, model.beta[rows.clamp_min(0)], model.beta.mean())
+    alpha = torch.sigmoid(beta).view(-1, 1)
+    h = prior
+    for _ in range(model.num_layers):
+        h = torch.relu(alpha * (w @ h) + (1 - alpha) * ft)
+        h = torch.where(clamp.view(-1, 1), prior, h)
+    return h
+
+
+@pytest.fixture
+def model(tiny_graph):
+    torch.manual_seed(0)
+    m = PLP(4, 8, 2, tiny_graph.num_nodes, num_layers=3, dropout=0.5, attention_dropout=0.3).eval()
+    with torch.no_grad():
+        m.beta.uniform_(-2, 2)
+    return m
+
+
+def test_inputs_layout(tiny_graph):
+    x = inputs(tiny_graph)
+    assert x.shape == (6, 4 + 2 + 2)
+    assert torch.equal(x[:, :4], tiny_graph.x)
+    assert torch.equal(x[:, 4:6], torch.tensor([[1.0, 0], [0.5, 0.5], [0.5, 0.5], [0, 1], [0.5, 0.5], [0.5, 0.5]]))
+    assert x[:, 6].tolist() == [1, 0, 0, 1, 0, 0] and x[:, 7].tolist() == list(range(6))
+
+
+def test_forward_matches_dense_reference_and_inference(model, tiny_graph):
+    x = inputs(tiny_graph)
+    out, hidden = model(x, tiny_graph.edge_index, return_hidden=True)
+    assert torch.allclose(out, reference(model, x, tiny_graph.edge_index), atol=1e-6)
+    assert len(hidden) == 3 and hidden[-1] is out and bool((out >= 0).all())
+    assert torch.allclose(model.inference(x, tiny_graph.edge_index, batch_size=2), out, atol=1e-6)
+    graph = tiny_graph.clone()
+    graph.x = x
+    assert torch.allclose(predict(model, graph), out, atol=1e-6)
+
+
+def test_training_nodes_output_their_one_hot_label(model, tiny_graph):
+    x = inputs(tiny_graph)
+    for mode in (True, False):
+        out = model.train(mode)(x, tiny_graph.edge_index)
+        assert torch.equal(out[[0, 3]], torch.tensor([[1.0, 0.0], [0.0, 1.0]]))
+
+
+def test_beta_extremes_give_pure_transformation_or_pure_propagation(model, tiny_graph):
+    x = inputs(tiny_graph)
+    unlabelled = ~tiny_graph.train_mask
+    with torch.no_grad():
+        model.beta.fill_(-1e4)  # alpha = 0: the FT MLP's output through the ReLU
+    first, second = model.ft
+    ft = torch.relu(second(torch.relu(first(tiny_graph.x))))
+    assert torch.allclose(model(x, tiny_graph.edge_index)[unlabelled], ft[unlabelled], atol=1e-6)
+    with torch.no_grad():
+        model.beta.fill_(1e4)  # alpha = 1: label propagation alone, rows stay distributions
+    out = model(x, tiny_graph.edge_index)
+    with torch.no_grad():
+        for p in model.ft.parameters():
+            p.mul_(-3.0)
+    assert torch.equal(model(x, tiny_graph.edge_index), out)  # the FT MLP no longer counts
+    assert torch.allclose(out.sum(1), torch.ones(6), atol=1e-5)  # mixtures of the prior's rows
+    assert bool((out[unlabelled] > 0).all())
+    assert torch.allclose(out, reference(model, x, tiny_graph.edge_index), atol=1e-6)
+
+
+def test_edge_softmax_rows_sum_to_one_over_neighbours_and_self(model, tiny_graph):
+    # duplicate edges and an existing self-loop are merged into one self-loop per node
+    ei = torch.cat([tiny_graph.edge_index, torch.tensor([[0, 1, 2], [1, 0, 2]])], dim=1)
+    prepared = model.prepare(ei, 6)
+    expected, _ = add_self_loops(remove_self_loops(tiny_graph.edge_index)[0], num_nodes=6)
+    assert prepared.size(1) == expected.size(1) == 12 + 6
+    w = model.edge_weights(torch.randn(6), prepared, 6)
+    sums = torch.zeros(6).index_add_(0, prepared[1], w)
+    assert torch.allclose(sums, torch.ones(6))
+    model.train()
+    torch.manual_seed(0)
+    dropped = model.edge_weights(torch.randn(6), prepared, 6)
+    assert bool((dropped == 0).any())  # attention dropout in training
+
+
+def test_unseen_nodes_get_the_fallback(model, tiny_graph):
+    rows = torch.tensor([0, 1, 2, 3, -1, -1])
+    assert torch.allclose(model.alpha(rows)[4:], torch.sigmoid(model.beta.mean()).expand(2))
+    x = inputs(tiny_graph, rows)
+    assert torch.allclose(model(x, tiny_graph.edge_index), reference(model, x, tiny_graph.edge_index), atol=1e-6)
+    zero = PLP(4, 8, 2, 6, unseen="zero")
+    assert torch.equal(zero.alpha(rows)[4:], torch.full((2,), 0.5))
+
+
+def test_sparse_dropout_is_dense_dropout_on_the_non_zeros():
+    torch.manual_seed(0)
+    feat = (torch.rand(200, 50) < 0.05).float()
+    model = PLP(50, 8, 3, 200, dropout=0.5).train()
+    nz = model.nonzeros(feat)
+    assert nz is not None and nz[2].numel() == int(feat.count_nonzero())
+    dropped = model._dropped(feat, nz)
+    dense = dropped.to_dense()
+    assert bool((dense[feat == 0] == 0).all()) and set(dense[feat != 0].unique().tolist()) <= {0.0, 2.0}
+    assert 0.35 < float((dense != 0).sum() / nz[2].numel()) < 0.65
+    w = torch.randn(50, 8)
+    assert torch.allclose(dropped @ w, dense @ w, atol=1e-5)
+    assert model.nonzeros(torch.randn(200, 50)) is None  # dense features: dense dropout
+    assert model.eval().nonzeros(feat) is None
+
+
+def test_training_is_stochastic_gradients_reach_every_parameter(model, tiny_graph):
+    x = inputs(tiny_graph)
+    model.train()
+    torch.manual_seed(1)
+    a = model(x, tiny_graph.edge_index)
+    torch.manual_seed(1)
+    b = model(x, tiny_graph.edge_index)
+    assert torch.equal(a, b) and not torch.equal(a, model(x, tiny_graph.edge_index))
+    model.zero_grad()
+    a[~tiny_graph.train_mask].sum().backward()
+    assert all(p.grad is not None and bool(p.grad.abs().sum() > 0) for p in model.parameters())
+
+
+def test_tra_variant_has_a_confidence_per_node(tiny_graph):
+    torch.manual_seed(0)
+    model = PLP(4, 8, 2, 6, num_layers=2, variant="tra").eval()
+    assert model.node_confidence.shape == (6, 1) and not hasattr(model, "attention")
+    conf = model.confidence(tiny_graph.x, torch.tensor([0, 1, 2, 3, 4, -1]))
+    assert torch.allclose(conf[:5], model.node_confidence.view(-1)[:5])
+    assert torch.allclose(conf[5], model.node_confidence.mean())
+    assert model(inputs(tiny_graph), tiny_graph.edge_index).shape == (6, 2)
+
+
+@pytest.mark.parametrize("fetch", ["full", "pyg"])
+def test_requests_for_a_few_nodes_equal_the_full_graph(model, tiny_graph, fetch):
+    graph = tiny_graph.clone()
+    graph.x = inputs(tiny_graph)
+    full = predict(model, graph)
+    ids = torch.tensor([2, 5])
+    assert torch.allclose(gnn_predictor(model, graph, fetch=fetch).run(ids), full[ids], atol=1e-6)
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"num_layers": 0}, "num_layers must be a positive integer, got 0"),
+        ({"dropout": 1.0}, r"dropout must lie in \[0, 1\), got 1.0"),
+        ({"attention_dropout": -0.1}, r"attention_dropout must lie in \[0, 1\), got -0.1"),
+        ({"variant": "both"}, "Unknown PLP variant 'both'; valid choices: ind, tra"),
+        ({"unseen": "max"}, "Unknown unseen-node rule 'max'; valid choices: mean, zero"),
+        ({"mlp_layers": 0}, "mlp_layers must be a positive integer"),
+    ],
+)
+def test_bad_arguments(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        PLP(4, 8, 2, 6, **kwargs)
+
+
+def test_bad_inputs(model, tiny_graph):
+    x = inputs(tiny_graph)
+    with pytest.raises(ValueError, match=r"expects x of shape \[num_nodes, 8\] .* got \[6, 4\]"):
+        model(tiny_graph.x, tiny_graph.edge_index)
+    with pytest.raises(ValueError, match="PLP needs edge_index"):
+        model(x)
+    bad = x.clone()
+    bad[0, -1] = 6
+    with pytest.raises(ValueError, match=r"table rows must lie in -1..5"):
+        model(bad, tiny_graph.edge_index)
+    with pytest.raises(ValueError, match="cast with"):
+        model(x.double(), tiny_graph.edge_index)
+    with pytest.raises(ValueError, match="clamped labels must lie in 0..1"):
+        plp_inputs(tiny_graph.x, 2, torch.tensor([0]), torch.tensor([2]), torch.arange(6))
+    with pytest.raises(ValueError, match="table_index must have shape"):
+        plp_inputs(tiny_graph.x, 2, torch.tensor([0]), torch.tensor([1]), torch.arange(5))
+    with pytest.raises(ValueError, match="cannot be indexed exactly"):
+        plp_inputs(tiny_graph.x.half(), 2, torch.tensor([0]), torch.tensor([1]), torch.tensor([0, 1, 2, 3, 4, 5000]))
