@@ -6,6 +6,18 @@ from .cpf import CPF
 from .glnn import GLNN
 from .krd import KRD
 from .nosmog import NOSMOG
+from .refined import RefinedKD
 from .teacher_outputs import TeacherOutputs, fingerprint
 
-__all__ = ["CPF", "GLNN", "KRD", "NOSMOG", "ComposedKD", "Distiller", "TeacherOutputs", "Term", "fingerprint"]
+__all__ = [
+    "CPF",
+    "GLNN",
+    "KRD",
+    "NOSMOG",
+    "RefinedKD",
+    "ComposedKD",
+    "Distiller",
+    "TeacherOutputs",
+    "Term",
+    "fingerprint",
+]

@@ -19,8 +19,10 @@ def compare_table(folders: list[str | os.PathLike], metric: str = "test") -> str
     folders of a row differ in it).
 
     A row's teacher and MLP come from its first folder; folders of one row that disagree on the
-    teacher (another teacher recipe, or other accuracies on the same seeds) are refused, since their
-    methods would not be comparable.
+    teacher (another recipe of the same teacher model, or other accuracies on the same seeds) are
+    refused, since their methods would not be comparable. A method with a teacher model of its
+    own (VQGraph's tokenizer, ``vq-sage``) is the exception: its cell names that teacher and its
+    accuracy. Methods whose student reads the graph at inference (CPF) are marked in the header.
 
     Args:
         folders (list[str]): results folders (each with ``results.json``).
@@ -50,7 +52,10 @@ def compare_table(folders: list[str | os.PathLike], metric: str = "test") -> str
         row = rows.setdefault(key, {})
         if method in row:
             raise ValueError(f"two folders hold {method} on {key[0]} ({key[1]}); pass one")
-        if key in teachers:
+        own_teacher = None
+        if key in teachers and teachers[key][0]["name"] != teacher_name:  # the method's own kind of teacher
+            own_teacher = _cell(by_model[teacher_name], mean_key, std_key, path, f"teacher ({teacher_name})")
+        elif key in teachers:
             first_spec, first = teachers[key]
             if first_spec != spec or not _agree(first, by_model[teacher_name], mean_key):
                 raise ValueError(
@@ -62,11 +67,14 @@ def compare_table(folders: list[str | os.PathLike], metric: str = "test") -> str
             row["teacher"] = _cell(by_model[teacher_name], mean_key, std_key, path, f"teacher ({teacher_name})")
             row["mlp"] = _cell(by_model["mlp"], mean_key, std_key, path, "mlp")
         row[method] = _cell(by_model[method], mean_key, std_key, path, method)
+        if own_teacher is not None:
+            row[method] += f"; own teacher {teacher_name} {own_teacher.split(' (')[0]}"
         if method not in methods:
             methods.append(method)
     columns = ["teacher", "mlp", *methods]
+    header = [f"{c} (graph at inference)" if _needs_graph(c) else c for c in columns]
     lines = [
-        f"| dataset | setting | {' | '.join(columns)} |",
+        f"| dataset | setting | {' | '.join(header)} |",
         "|---|---|" + "---|" * len(columns),
     ]
     for (dataset, setting), row in rows.items():
@@ -80,6 +88,13 @@ def _cell(summary: dict, mean_key: str, std_key: str, path: Path, what: str) -> 
             f"{path} has no {mean_key.split('_')[0]!r} accuracy for {what} (ind and prod need --setting inductive)"
         )
     return f"{100 * summary[mean_key]:.2f} ± {100 * summary[std_key]:.2f} ({summary['runs']})"
+
+
+def _needs_graph(method: str) -> bool:
+    from .distillation import METHODS
+
+    cls = METHODS.get(method)
+    return bool(getattr(cls, "student_needs_graph", False))
 
 
 def _agree(a: dict, b: dict, mean_key: str) -> bool:

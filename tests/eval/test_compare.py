@@ -43,3 +43,17 @@ def test_refuses_what_cannot_be_compared(folders, tmp_path):
     (other / "results.json").write_text(json.dumps(payload))
     with pytest.raises(ValueError, match="differs from the row's first folder"):
         compare_table([folders / "glnn", other])
+
+
+def test_a_method_with_a_teacher_model_of_its_own_names_it(folders, tmp_path):
+    own = tmp_path / "own"
+    own.mkdir()
+    payload = json.loads((folders / "nosmog" / "results.json").read_text())
+    payload["config"]["method"] = "vqgraph"
+    payload["config"]["recipe"]["teacher"]["name"] = "vq-sage"
+    for summary in payload["summary"]:
+        summary["model"] = {"sage": "vq-sage", "nosmog": "vqgraph"}.get(summary["model"], summary["model"])
+    (own / "results.json").write_text(json.dumps(payload))
+    header, _, row = compare_table([folders / "glnn", own]).strip().splitlines()
+    assert header == "| dataset | setting | teacher | mlp | glnn | vqgraph |"
+    assert "; own teacher vq-sage " in row.split(" | ")[-1]
