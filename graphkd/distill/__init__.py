@@ -8,6 +8,7 @@ from .krd import KRD
 from .nosmog import NOSMOG
 from .refined import RefinedKD
 from .teacher_outputs import TeacherOutputs, fingerprint
+from .vqgraph import VQGraph, soft_token_loss
 
 __all__ = [
     "CPF",
@@ -15,9 +16,11 @@ __all__ = [
     "KRD",
     "NOSMOG",
     "RefinedKD",
+    "VQGraph",
     "ComposedKD",
     "Distiller",
     "TeacherOutputs",
     "Term",
     "fingerprint",
+    "soft_token_loss",
 ]

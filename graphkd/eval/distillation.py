@@ -16,7 +16,7 @@ import torch
 from torch_geometric.data import Data
 
 from ..datasets import inductive_split, load
-from ..distill import CPF, GLNN, KRD, NOSMOG, RefinedKD, TeacherOutputs
+from ..distill import CPF, GLNN, KRD, NOSMOG, RefinedKD, TeacherOutputs, VQGraph
 from ..nn import build_model
 from ..nn.base import Model
 from ..recipes import ModelSpec, Recipe, get_recipe
@@ -31,7 +31,7 @@ from .runs import RunResult
 __all__ = ["METHODS", "SETTINGS", "run_distillation"]
 
 SETTINGS = ("transductive", "inductive")
-METHODS = {"glnn": GLNN, "nosmog": NOSMOG, "krd": KRD, "cpf": CPF, "graphkd": RefinedKD}
+METHODS = {"glnn": GLNN, "nosmog": NOSMOG, "krd": KRD, "cpf": CPF, "vqgraph": VQGraph, "graphkd": RefinedKD}
 TIMING_REPEATS = 5
 PRODUCTION_WEIGHT = 0.8  # GLNN: production accuracy = 0.8 * transductive + 0.2 * inductive
 

@@ -7,6 +7,7 @@ from .graph import Chunk, Graph
 from .mlp import MLP
 from .models import MODELS, build_model
 from .plp import PLP, plp_inputs
+from .vq import VQGCN, VQGNN, VQSAGE, VectorQuantizer
 
 __all__ = [
     "APPNP",
@@ -21,6 +22,10 @@ __all__ = [
     "GraphSAGE",
     "Model",
     "PLP",
+    "VQGCN",
+    "VQGNN",
+    "VQSAGE",
+    "VectorQuantizer",
     "build_model",
     "plp_inputs",
 ]

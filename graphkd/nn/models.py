@@ -7,6 +7,7 @@ from .appnp import APPNP
 from .base import Model
 from .gnn import GAT, GCN, GIN, GraphSAGE
 from .mlp import MLP
+from .vq import VQGCN, VQSAGE
 
 __all__ = ["MODELS", "build_model"]
 
@@ -17,13 +18,16 @@ MODELS: dict[str, type[Model]] = {
     "gin": GIN,
     "appnp": APPNP,
     "mlp": MLP,
+    "vq-sage": VQSAGE,
+    "vq-gcn": VQGCN,
 }
 _ALIASES = {"graphsage": "sage"}
 
 
 def build_model(name: str, in_channels: int, out_channels: int, hidden_channels: int = 64, **kwargs) -> Model:
     r"""Builds model ``name`` (``gcn``, ``sage``/``graphsage``, ``gat``, ``gin``, ``appnp``,
-    ``mlp``) with the given sizes and keyword arguments.
+    ``mlp``, and VQGraph's tokenizer teachers ``vq-sage``, ``vq-gcn``) with the given sizes and
+    keyword arguments.
 
     Raises:
         ValueError: for an unknown name (listing the valid ones) or an invalid argument.

@@ -37,12 +37,16 @@ OPTIMIZERS = {"adam": torch.optim.Adam, "adamw": torch.optim.AdamW}
 
 
 def cross_entropy_loss(model: Model, batch: Batch) -> Tensor:
-    r"""Cross-entropy on the batch's labelled nodes (the default objective)."""
+    r"""Cross-entropy on the batch's labelled nodes (the default objective), plus the model's
+    own auxiliary loss of this forward when it defines ``auxiliary_loss()`` (e.g. the
+    quantiser and reconstruction terms of :class:`graphkd.nn.VQGNN`)."""
     logits = batch.targets(model(batch.x, batch.edge_index, **batch.hops()))
     mask = batch.targets(batch.mask)
     # mean over the labelled targets; 0 (not NaN) for a mini-batch without any
     loss = F.cross_entropy(logits[mask], batch.targets(batch.y)[mask], reduction="sum")
-    return loss / mask.sum().clamp_min(1)
+    loss = loss / mask.sum().clamp_min(1)
+    auxiliary = getattr(model, "auxiliary_loss", None)
+    return loss + auxiliary() if callable(auxiliary) else loss
 
 
 class Trainer:
