@@ -333,7 +333,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("distill", help="distil a GNN teacher into an MLP and compare teacher, MLP and student")
     p.add_argument("--dataset", default="csbm", help="dataset name (default: csbm)")
-    p.add_argument("--method", default="glnn", help="distillation method: glnn or nosmog (default: glnn)")
+    p.add_argument(
+        "--method",
+        default="glnn",
+        help="distillation method (graphkd.eval.METHODS): glnn, nosmog, krd, cpf, vqgraph or graphkd (default: glnn)",
+    )
     p.add_argument("--setting", choices=["transductive", "inductive"], default="transductive")
     p.add_argument(
         "--teacher",

@@ -120,3 +120,12 @@ def test_distill_checks_the_dataset_before_anything_else(capsys):
     assert main(["distill", "--dataset", "cpf-coraa", "--method", "nosmog"]) == 2
     out, err = capsys.readouterr()
     assert out == "" and err.startswith("graphkd: error: Unknown dataset 'cpf-coraa'; valid choices:")
+
+
+def test_distill_help_lists_every_method(capsys):
+    from graphkd.eval import METHODS
+
+    with pytest.raises(SystemExit):
+        main(["distill", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert all(name in text for name in METHODS)
