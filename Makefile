@@ -11,7 +11,11 @@ PIP = $(VENV)/bin/python -m pip
 WHEELS ?= ../shared/wheels
 STAMP = $(VENV)/.graphkd-installed
 
-.PHONY: demo test lint clean venv
+# Every method's protocol-A results folders (benchmarks/results/<method>/cpf-*_transductive*),
+# GLNN first: its teachers head each row.
+METHOD_RESULTS = $(foreach m,glnn nosmog krd cpf vqgraph graphkd,$(wildcard benchmarks/results/$(m)/cpf-*_transductive*))
+
+.PHONY: demo test lint clean venv methods-table
 
 venv: $(STAMP)
 
@@ -28,6 +32,10 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(VENV)/bin/python -m pytest
+
+# All distillation methods side by side, from their results folders (no training).
+methods-table: $(STAMP)
+	$(VENV)/bin/graphkd compare $(METHOD_RESULTS) --out benchmarks/results/methods_protocol_a.md
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check graphkd tests examples benchmarks
