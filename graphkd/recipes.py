@@ -450,6 +450,10 @@ def _refined(dataset: str) -> Recipe:
 RECIPES["graphkd"] = {
     key: _refined(key) for key in ("cpf-cora", "cpf-citeseer", "cpf-a-computer", "cpf-a-photo", "default")
 }
+# inductive: the GLNN recipe's inductive student (chosen on held-out validation nodes)
+RECIPES["graphkd"]["cpf-cora:inductive"] = dataclasses.replace(
+    RECIPES["graphkd"]["cpf-cora"], student=RECIPES["glnn"]["cpf-cora:inductive"].student
+)
 
 
 def get_recipe(method: str, dataset: str, setting: str = "transductive") -> Recipe:
