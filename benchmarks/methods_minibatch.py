@@ -71,6 +71,7 @@ def _recipe(method: str, args) -> tuple[Recipe, list[str]]:
     r"""The method's default recipe with the benchmark's overrides, and notes on what changed."""
     notes = []
     recipe = get_recipe(method, "default")
+    default = dict(recipe.params)
     changes = {"student.epochs": args.epochs, "student.patience": None}
     if method == "cpf":
         notes.append("full-batch by design (PLP propagates over the whole graph; needs the graph at inference)")
@@ -89,9 +90,13 @@ def _recipe(method: str, args) -> tuple[Recipe, list[str]]:
     recipe = recipe.override(**changes)
     if method == "nosmog":
         p = recipe.params
+        walks, length = (
+            f"{p[k]}" + (f" (recipe: {default[k]})" if p[k] != default[k] else "")
+            for k in ("pos_walks_per_node", "pos_walk_length")
+        )
         notes.append(
-            f"DeepWalk {p['pos_walks_per_node']} walks/node of length {p['pos_walk_length']}, window "
-            f"{p['pos_window']}, dim {p['pos_dim']}; PGD {p['adv_steps']} steps; RSD ({p['rsd_kernel']})"
+            f"DeepWalk {walks} walk(s)/node of length {length}, window {p['pos_window']}, dim {p['pos_dim']}; "
+            f"PGD {p['adv_steps']} steps; RSD ({p['rsd_kernel']})"
         )
     if method == "krd":
         notes.append(f"warm-up {recipe.params['warmup_epochs']} epochs (recipe: {_KRD_WARMUP})")
@@ -254,19 +259,23 @@ def main(argv: list[str] | None = None) -> dict:
         "*prepare*: `fit` minus the trainer's training time; *s / epoch* includes the per-epoch evaluation of "
         "every node; *total*: the method's whole wall time (teacher side, prepare, training; for vqgraph the "
         "teacher side is one sampled teacher epoch, extrapolated when only some batches were timed, plus its "
-        "outputs, while its total counts only the batches timed). Test accuracy is "
+        "outputs, while its total counts only the batches timed). Peak RSS is the whole process's (graph and "
+        "shared outputs included; memory freed by an earlier method may stay with the process), *above start* "
+        "the rise during the method. Methods run in `--methods` order: "
+        f"{', '.join(args.methods)}. Test accuracy is "
         "meaningless here (synthetic graph, untrained teacher): it only shows the run finished.",
         "",
-        "| method | teacher side (s) | prepare (s) | s / student epoch | total (s) | peak RSS (GiB) | test acc (%) "
-        "| notes |",
-        "|---|---|---|---|---|---|---|---|",
+        "| method | teacher side (s) | prepare (s) | s / student epoch | total (s) | peak RSS (GiB) "
+        "| RSS above start (GiB) | test acc (%) | notes |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
-    for r in rows:
+    for r in sorted(rows, key=lambda r: list(METHODS).index(r["method"])):  # registry order
         mode = "full-batch" if r["batch_size"] is None else f"batches of {r['batch_size']:,}"
         notes = "; ".join([mode, *r["notes"]])
         table.append(
             f"| {r['method']} | {r['teacher_side_s']:.1f} | {r['prepare_s']:.1f} | {r['epoch_s']:.1f} | "
-            f"{r['total_s']:.1f} | {r['peak_rss_gib']:.2f} | {100 * r['test_acc']:.2f} | {notes} |"
+            f"{r['total_s']:.1f} | {r['peak_rss_gib']:.2f} | {r['rss_above_start_gib']:.2f} | "
+            f"{100 * r['test_acc']:.2f} | {notes} |"
         )
     left_out = [m for m in METHODS if m not in args.methods]
     if left_out:
