@@ -3,7 +3,21 @@ import sys
 
 import pytest
 
-SUBPACKAGES = ["cli", "datasets", "deploy", "distill", "eval", "losses", "nn", "recipes", "sampling", "train", "utils"]
+SUBPACKAGES = [
+    "cli",
+    "datasets",
+    "deploy",
+    "distill",
+    "distributed",
+    "eval",
+    "features",
+    "losses",
+    "nn",
+    "recipes",
+    "sampling",
+    "train",
+    "utils",
+]
 
 
 def test_every_subpackage_imports_first_in_a_fresh_process():

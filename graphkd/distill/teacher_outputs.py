@@ -24,7 +24,8 @@ from ..utils.io import atomic_write_bytes, atomic_write_text
 __all__ = ["TeacherOutputs", "fingerprint"]
 
 FORMAT_VERSION = 1
-_ARRAY_NAME = re.compile(r"(logits|hidden_\d+|extra_[A-Za-z0-9_]+)-[0-9a-f]{8}\.npy")
+# arrays graphkd writes in a memory-mapped folder (layer_/finish_: sharded inference's per-layer files)
+_ARRAY_NAME = re.compile(r"(logits|hidden_\d+|layer_\d+|finish_\d+|extra_[A-Za-z0-9_]+)-[0-9a-f]{8}\.npy")
 _EXTRA_KEY = re.compile(r"[A-Za-z0-9_]+")
 
 
@@ -94,27 +95,10 @@ class TeacherOutputs:
         logits, hidden = teacher.inference(data.x, data.edge_index, batch_size=batch_size, return_hidden=True)
         kept, layers = None, None
         if hidden_layers is not None:
-            for i in hidden_layers:
-                if not isinstance(i, int) or not -len(hidden) <= i < len(hidden):
-                    raise ValueError(f"hidden layer {i!r} out of range for a teacher with {len(hidden)} layers")
-            layers = [i % len(hidden) for i in hidden_layers]
+            layers = check_hidden_layers(hidden_layers, len(hidden))
             kept = [hidden[i].cpu() for i in layers]
-        info = {
-            "teacher": repr(teacher),
-            "num_nodes": int(data.num_nodes),
-            "num_classes": int(logits.size(1)),
-            "fingerprint": fingerprint(data),
-            "format": FORMAT_VERSION,
-            "num_layers": len(hidden),
-            "hidden_layers": layers,
-            **meta,
-        }
-        provide = getattr(teacher, "distillation_extras", None)
-        given, extras = extras or {}, dict(provide()) if callable(provide) else {}
-        clash = sorted(set(given) & set(extras))
-        if clash:
-            raise ValueError(f"extras {clash} are given and also provided by the teacher's distillation_extras()")
-        extras = {k: v.detach().cpu() for k, v in {**extras, **given}.items()}
+        info = provenance(teacher, data, int(logits.size(1)), len(hidden), layers, **meta)
+        extras = teacher_extras(teacher, extras)
         out = cls(logits.cpu(), info, kept, extras or None)
         bad = out._non_finite()
         if bad:
@@ -231,22 +215,15 @@ class TeacherOutputs:
             **{f"hidden_{i}": h for i, h in enumerate(self.hidden or [])},
             **{f"extra_{k}": v for k, v in (self.extras or {}).items()},
         }
-        entries = {}
+        files = {}
         for name, tensor in arrays.items():
-            file = f"{name}-{token}.npy"
+            files[name] = f"{name}-{token}.npy"
             array = tensor.detach().cpu().contiguous().numpy()
-            with open(directory / file, "wb") as f:
+            with open(directory / files[name], "wb") as f:
                 np.save(f, array)
                 f.flush()
                 os.fsync(f.fileno())
-            entries[name] = {"file": file, "shape": list(array.shape), "sha256": _sha256(directory / file)}
-        manifest = {"format": FORMAT_VERSION, "meta": self.meta, "arrays": entries}
-        atomic_write_text(directory / "meta.json", json.dumps(manifest, indent=1))
-        keep = {e["file"] for e in entries.values()}
-        for old in directory.glob("*.npy"):  # only arrays this method wrote before
-            if old.name not in keep and _ARRAY_NAME.fullmatch(old.name):
-                old.unlink(missing_ok=True)
-        return directory
+        return write_manifest(directory, self.meta, files)
 
     @classmethod
     def _load_mmap(cls, directory: Path, verify: bool) -> TeacherOutputs:
@@ -331,6 +308,75 @@ class TeacherOutputs:
         if data is not None:
             out.check(data)
         return out
+
+
+def provenance(
+    teacher: Model, data: Data, num_classes: int, num_layers: int, hidden_layers: list[int] | None, **meta: Any
+) -> dict[str, Any]:
+    r"""The metadata :meth:`TeacherOutputs.compute` records: the teacher's ``repr``, the graph's
+    node count and :func:`fingerprint`, the format, the teacher's depth and kept layers, and
+    ``meta`` (dataset, split, seed, ...)."""
+    return {
+        "teacher": repr(teacher),
+        "num_nodes": int(data.num_nodes),
+        "num_classes": int(num_classes),
+        "fingerprint": fingerprint(data),
+        "format": FORMAT_VERSION,
+        "num_layers": int(num_layers),
+        "hidden_layers": hidden_layers,
+        **meta,
+    }
+
+
+def check_hidden_layers(hidden_layers: list[int], num_layers: int) -> list[int]:
+    r"""``hidden_layers`` as non-negative indices into a teacher's ``num_layers`` outputs.
+
+    Raises:
+        ValueError: for an index out of range.
+    """
+    for i in hidden_layers:
+        if not isinstance(i, int) or not -num_layers <= i < num_layers:
+            raise ValueError(f"hidden layer {i!r} out of range for a teacher with {num_layers} layers")
+    return [i % num_layers for i in hidden_layers]
+
+
+def teacher_extras(teacher: Model, given: dict[str, Tensor] | None) -> dict[str, Tensor]:
+    r"""The teacher's ``distillation_extras()`` (when it defines one) and the ``given`` extras,
+    on the CPU.
+
+    Raises:
+        ValueError: when a key is both given and provided by the teacher.
+    """
+    provide = getattr(teacher, "distillation_extras", None)
+    given, extras = given or {}, dict(provide()) if callable(provide) else {}
+    clash = sorted(set(given) & set(extras))
+    if clash:
+        raise ValueError(f"extras {clash} are given and also provided by the teacher's distillation_extras()")
+    return {k: v.detach().cpu() for k, v in {**extras, **given}.items()}
+
+
+def write_manifest(directory: Path, meta: dict[str, Any], files: dict[str, str]) -> Path:
+    r"""Finalises a memory-mapped teacher-outputs folder whose ``.npy`` arrays are written:
+    records each array's file, shape and SHA-256 with ``meta`` in ``meta.json`` (replaced
+    atomically, last) and removes the arrays of earlier saves that it no longer references.
+
+    Args:
+        directory (Path): the folder.
+        meta (dict): the outputs' metadata.
+        files (dict[str, str]): array name (``logits``, ``hidden_<i>``, ``extra_<key>``) → file
+            name in ``directory`` (``<name>-<token>.npy``).
+    """
+    entries = {}
+    for name, file in files.items():
+        shape = np.load(directory / file, mmap_mode="r").shape
+        entries[name] = {"file": file, "shape": list(shape), "sha256": _sha256(directory / file)}
+    manifest = {"format": FORMAT_VERSION, "meta": meta, "arrays": entries}
+    atomic_write_text(directory / "meta.json", json.dumps(manifest, indent=1))
+    keep = set(files.values())
+    for old in directory.glob("*.npy"):  # only arrays written by graphkd before
+        if old.name not in keep and _ARRAY_NAME.fullmatch(old.name):
+            old.unlink(missing_ok=True)
+    return directory
 
 
 def _sha256(path: Path, block: int = 1 << 24) -> str:

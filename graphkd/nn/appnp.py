@@ -58,23 +58,26 @@ class APPNP(Model):
             h = _propagate(h, logits, graph.edge_index, graph.edge_weight, graph.num_nodes, self.alpha)
         return h
 
-    def finish_chunked(self, logits: Tensor, graph: Graph, batch_size: int) -> Tensor:
+    @property
+    def finish_steps(self) -> int:  # the K propagation steps, each computable by rows
+        return self.K
+
+    def finish_rows(
+        self, step: int, h: Tensor, logits: Tensor, graph: Graph, start: int, stop: int, batch_size: int
+    ) -> Tensor:
         device = self._device()
-        h = logits
-        for _ in range(self.K):
-            out = h.new_empty(h.shape)
-            for c in graph.chunks(batch_size):
-                rows = slice(c.start, c.start + c.size)
-                out[rows] = _propagate(
-                    h[c.n_id].to(device),
-                    logits[rows].to(device),
-                    c.edge_index.to(device),
-                    c.edge_weight.to(device),
-                    c.size,
-                    self.alpha,
-                ).to(out.device)
-            h = out
-        return h
+        out = h.new_empty(stop - start, h.size(1))
+        for c in graph.chunks(batch_size, start, stop):
+            rows = slice(c.start, c.start + c.size)
+            out[c.start - start : c.start - start + c.size] = _propagate(
+                h[c.n_id].to(device),
+                logits[rows].to(device),
+                c.edge_index.to(device),
+                c.edge_weight.to(device),
+                c.size,
+                self.alpha,
+            ).to(out.device)
+        return out
 
     def extra_repr(self) -> str:
         return f"{super().extra_repr()}, K={self.K}, alpha={self.alpha}"

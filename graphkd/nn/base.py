@@ -104,8 +104,19 @@ class Model(nn.Module):
 
     def apply_layer_chunked(self, i: int, x: Tensor, graph: Any, batch_size: int) -> Tensor:
         r"""Layer ``i`` over all nodes, ``batch_size`` target nodes at a time."""
+        return self.layer_rows(i, x, graph, 0, x.size(0), batch_size)
+
+    def layer_rows(self, i: int, x: Tensor, graph: Any, start: int, stop: int, batch_size: int) -> Tensor:
+        r"""Layer ``i``'s output (before residual, norm and activation) for the target nodes
+        ``[start, stop)``, from the layer input ``x`` of every node, ``batch_size`` targets at a
+        time: the unit of layer-wise :meth:`inference` and of its sharded form
+        (:func:`graphkd.distributed.sharded_teacher_outputs`, one node range per process).
+        Node-wise layers (MLPs) read only ``x[start:stop]``; graph layers override this."""
         device = self._device()
-        return torch.cat([self.apply_layer(i, c.to(device), graph).to(x.device) for c in x.split(batch_size)])
+        chunks = x[start:stop].split(batch_size)
+        if not chunks:
+            return x.new_empty(0, self.dims[i + 1])
+        return torch.cat([self.apply_layer(i, c.to(device), graph).to(x.device) for c in chunks])
 
     # -- shared logic -----------------------------------------------------------------------
     def _post(self, i: int, x: Tensor, out: Tensor) -> Tensor:
@@ -184,7 +195,23 @@ class Model(nn.Module):
         return logits
 
     def finish_chunked(self, logits: Tensor, graph: Any, batch_size: int) -> Tensor:
-        return self.finish(logits, graph)
+        if self.finish_steps == 0:
+            return self.finish(logits, graph)
+        h = logits
+        for step in range(self.finish_steps):
+            h = self.finish_rows(step, h, logits, graph, 0, graph.num_nodes, batch_size)
+        return h
+
+    #: how many whole-graph steps :meth:`finish` takes after the layer stack (APPNP: ``K``), each
+    #: computable by rows with :meth:`finish_rows`; 0 when :meth:`finish` is the identity
+    finish_steps: int = 0
+
+    def finish_rows(
+        self, step: int, h: Tensor, logits: Tensor, graph: Any, start: int, stop: int, batch_size: int
+    ) -> Tensor:
+        r"""Rows ``[start, stop)`` of finishing step ``step`` from the previous step's output
+        ``h`` of every node and the layer stack's ``logits`` (models with :attr:`finish_steps`)."""
+        raise NotImplementedError(f"{type(self).__name__} has no finishing steps")
 
     @torch.no_grad()
     def inference(

@@ -77,23 +77,23 @@ class GNN(Model):
         its bipartite (source, target) form."""
         return self.layers[i]((x, x[start:stop]), rows)
 
-    def apply_layer_chunked(self, i: int, x: Tensor, graph: Graph, batch_size: int) -> Tensor:
+    def layer_rows(self, i: int, x: Tensor, graph: Graph, start: int, stop: int, batch_size: int) -> Tensor:
         device = self._device()
-        out = x.new_empty(graph.num_nodes, self.dims[i + 1])
+        out = x.new_empty(stop - start, self.dims[i + 1])
         if self.sparse_aggregation:
-            # rows [start, stop) of the adjacency times the whole layer input: memory is one
+            # rows [lo, hi) of the adjacency times the whole layer input: memory is one
             # layer's input and output plus one chunk, never a per-edge tensor
             x_dev = self._sparse_input(i, x, batch_size)
             adj = graph.adj_t()
-            for start in range(0, graph.num_nodes, batch_size):
-                stop = min(start + batch_size, graph.num_nodes)
-                rows = csr_rows(adj, start, stop).to(device)
-                out[start:stop] = self._sparse_rows(i, x_dev, rows, start, stop).to(out.device)
+            for lo in range(start, stop, batch_size):
+                hi = min(lo + batch_size, stop)
+                rows = csr_rows(adj, lo, hi).to(device)
+                out[lo - start : hi - start] = self._sparse_rows(i, x_dev, rows, lo, hi).to(out.device)
             return out
-        for chunk in graph.chunks(batch_size):
+        for chunk in graph.chunks(batch_size, start, stop):
             w = chunk.edge_weight.to(device) if chunk.edge_weight is not None else None
             y = self._conv(i, x[chunk.n_id].to(device), chunk.edge_index.to(device), w)
-            out[chunk.start : chunk.start + chunk.size] = y[: chunk.size].to(out.device)
+            out[chunk.start - start : chunk.start - start + chunk.size] = y[: chunk.size].to(out.device)
         return out
 
 

@@ -87,21 +87,27 @@ class Graph:
                 )
         return self._adj_t
 
-    def chunks(self, batch_size: int) -> list[Chunk]:
-        r"""The graph cut into chunks of ``batch_size`` target nodes (computed once, cached)."""
+    def chunks(self, batch_size: int, start: int = 0, stop: int | None = None) -> list[Chunk]:
+        r"""The target nodes ``[start, stop)`` (default: all) cut into chunks of ``batch_size``
+        with their in-edges (the whole graph's chunks are computed once and cached)."""
+        stop = self.num_nodes if stop is None else stop
+        if not 0 <= start <= stop <= self.num_nodes:
+            raise ValueError(f"node range [{start}, {stop}) is not within the graph's {self.num_nodes} nodes")
+        if start != 0 or stop != self.num_nodes:
+            return list(self._make_chunks(batch_size, start, stop))
         if batch_size not in self._chunks:
-            self._chunks[batch_size] = list(self._make_chunks(batch_size))
+            self._chunks[batch_size] = list(self._make_chunks(batch_size, 0, self.num_nodes))
         return self._chunks[batch_size]
 
-    def _make_chunks(self, batch_size: int):
+    def _make_chunks(self, batch_size: int, first: int, last: int):
         src, dst = self.edge_index
         perm = torch.argsort(dst, stable=True)
         src, dst = src[perm], dst[perm]
         weight = self.edge_weight[perm] if self.edge_weight is not None else None
         ptr = torch.zeros(self.num_nodes + 1, dtype=torch.long, device=dst.device)
         ptr[1:] = torch.cumsum(torch.bincount(dst, minlength=self.num_nodes), 0)
-        for start in range(0, self.num_nodes, batch_size):
-            stop = min(start + batch_size, self.num_nodes)
+        for start in range(first, last, batch_size):
+            stop = min(start + batch_size, last)
             lo, hi = int(ptr[start]), int(ptr[stop])
             s, d = src[lo:hi], dst[lo:hi] - start
             inside = (s >= start) & (s < stop)

@@ -127,8 +127,14 @@ class TrainingState:
         extra_modules: Sequence[nn.Module],
         batches: Any,
         done: bool,
+        rng: Any = None,
+        batch_state: Any = None,
     ) -> Path:
+        r"""Writes the run's state to ``path`` (``rng`` and ``batch_state``: the generators' and
+        the batch source's states, default: this process's)."""
         source = getattr(batches, "state_dict", None)
+        if batch_state is None and callable(source):
+            batch_state = source()
         return save_checkpoint(
             path,
             {
@@ -142,8 +148,8 @@ class TrainingState:
                 "model": model.state_dict(),
                 "optimizer": optimizer.state_dict(),
                 "extra_modules": [m.state_dict() for m in extra_modules],
-                "rng": rng_state(),
-                "batches": source() if callable(source) else None,
+                "rng": rng if rng is not None else rng_state(),
+                "batches": batch_state,
             },
         )
 

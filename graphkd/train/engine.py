@@ -245,7 +245,7 @@ class Trainer:
             sig = self._signature(model, data, loss_fn, extra_modules, seed, signature)
             saved = load_checkpoint(checkpoint, sig)
             if saved is not None:
-                run = TrainingState.restore(saved, model, opt, extra_modules, batches)
+                run = self._restore_state(saved, model, opt, extra_modules, batches)
                 what = "finished run" if saved["done"] else f"run at epoch {run.epoch} of {self.epochs}"
                 log.info("%s: resumed the %s from %s", type(model).__name__, what, checkpoint)
                 if saved["done"]:
@@ -257,10 +257,13 @@ class Trainer:
         show = self.progress if self.progress is not None else sys.stderr.isatty()
         bar = tqdm(range(run.epoch, self.epochs), disable=not show, desc=type(model).__name__, leave=False)
         start = time.perf_counter() - history.train_time_s
+        trained = self._training_module(model)
         for epoch in bar:
-            loss, terms = self._epoch(model, batches, loss_fn, opt, extra_modules, show)
-            acc = evaluate(model, data, self.eval_batch_size, self.metric)
-            history.epochs.append(EpochRecord(epoch, loss, acc["train"], acc["val"], acc.get("test"), terms))
+            tic = time.perf_counter()
+            loss, terms = self._epoch(trained, batches, loss_fn, opt, extra_modules, show)
+            steps = time.perf_counter() - tic
+            acc = self._evaluate(model, data)
+            history.epochs.append(EpochRecord(epoch, loss, acc["train"], acc["val"], acc.get("test"), terms, steps))
             if acc["val"] > run.best_val:
                 run.best_val, history.best_epoch, run.waited = acc["val"], epoch, 0
                 run.best_state = copy.deepcopy({k: v.detach().cpu() for k, v in model.state_dict().items()})
@@ -273,13 +276,49 @@ class Trainer:
             history.train_time_s = time.perf_counter() - start
             last = stop or run.epoch == self.epochs
             if checkpoint is not None and (last or run.epoch % self.checkpoint_every == 0):
-                run.save(checkpoint, sig, model, opt, extra_modules, batches, done=last)
+                self._save_state(run, checkpoint, sig, model, opt, extra_modules, batches, last)
             if stop:
                 break
         if run.best_state is not None:
             model.load_state_dict(run.best_state)
         model.eval()
         return history
+
+    # -- hooks of data-parallel training (graphkd.distributed.DistributedTrainer) --------------
+    def _training_module(self, model: Model) -> nn.Module:
+        r"""The module the loss runs the model through (a data-parallel wrapper, or the model)."""
+        return model
+
+    def _evaluate(self, model: Model, data: Data) -> dict[str, float]:
+        r"""The metric on every split, after an epoch."""
+        return evaluate(model, data, self.eval_batch_size, self.metric)
+
+    def _after_backward(self, extra_modules: Sequence[nn.Module]) -> None:
+        r"""Called between each step's backward and optimiser step (data-parallel training
+        averages the gradients of ``extra_modules`` across processes here)."""
+
+    def _save_state(
+        self,
+        run: TrainingState,
+        path: str | os.PathLike,
+        signature: dict[str, Any],
+        model: Model,
+        opt: torch.optim.Optimizer,
+        extra_modules: Sequence[nn.Module],
+        batches: BatchSource,
+        done: bool,
+    ) -> None:
+        run.save(path, signature, model, opt, extra_modules, batches, done=done)
+
+    def _restore_state(
+        self,
+        saved: dict[str, Any],
+        model: Model,
+        opt: torch.optim.Optimizer,
+        extra_modules: Sequence[nn.Module],
+        batches: BatchSource,
+    ) -> TrainingState:
+        return TrainingState.restore(saved, model, opt, extra_modules, batches)
 
     def _signature(
         self,
@@ -341,6 +380,7 @@ class Trainer:
                     f"training loss became {float(loss.detach())}; lower the learning rate or check the inputs"
                 )
             loss.backward()
+            self._after_backward(extra_modules)
             opt.step()
             total, count = total + float(loss.detach()), count + 1
         if count == 0:

@@ -9,8 +9,9 @@ __all__ = ["EpochRecord", "History"]
 
 @dataclass(frozen=True)
 class EpochRecord:
-    r"""Metrics after one epoch: training loss (and its named terms, when the loss reports them)
-    and accuracy on each split."""
+    r"""Metrics after one epoch: training loss (and its named terms, when the loss reports them),
+    accuracy on each split and the seconds its training steps took (``step_time_s``, without
+    the evaluation after them)."""
 
     epoch: int
     loss: float
@@ -18,6 +19,7 @@ class EpochRecord:
     val_acc: float
     test_acc: float | None
     terms: dict[str, float] = field(default_factory=dict)
+    step_time_s: float | None = field(default=None, compare=False)  # timing, not a result
 
 
 @dataclass

@@ -1,0 +1,99 @@
+"""A torchrun worker for the multi-process tests (run as a script, not collected by pytest).
+
+    torchrun --nproc_per_node=2 tests/distributed/worker.py MODE --out DIR [...]
+
+Modes:
+  inference  sharded outputs of a seeded (untrained) teacher on the embedded csbm graph
+  distil     GLNN data-parallel from a seeded teacher's outputs, with a checkpoint in --out;
+             --kill-rank R --kill-epoch E kills rank R (SIGKILL) in epoch E, --hang-rank R
+             --hang-epoch E makes it stop answering instead
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+from graphkd import distributed as gd
+from graphkd.datasets import load
+from graphkd.distill import GLNN
+from graphkd.eval import evaluate
+from graphkd.nn import MLP, build_model
+from graphkd.utils.fingerprint import weights_digest
+
+
+def _teacher(name: str, data):
+    torch.manual_seed(0)
+    return build_model(name, data.num_features, data.num_classes, hidden_channels=16, num_layers=2)
+
+
+def inference(args, data) -> dict:
+    digests = {}
+    for name in args.model:
+        teacher = _teacher(name, data)
+        folder = Path(args.out) / f"outputs-{name}"
+        out = gd.sharded_teacher_outputs(teacher, data, folder, hidden_layers=[0], batch_size=97, dataset="csbm")
+        digests[name] = out.digest()
+    return digests
+
+
+def distil(args, data) -> dict:
+    teacher = _teacher("sage", data)
+    outputs = gd.sharded_teacher_outputs(teacher, data, Path(args.out) / "outputs", dataset="csbm")
+    rank = gd.rank()
+
+    class Faulty(GLNN):
+        def start_epoch(self, student):  # the fault injection of this test, not of the library
+            epoch = getattr(self, "_epoch_no", 0)
+            self._epoch_no = epoch + 1
+            if rank == args.kill_rank and epoch == args.kill_epoch:
+                os.kill(os.getpid(), signal.SIGKILL)
+            if rank == args.hang_rank and epoch == args.hang_epoch:
+                time.sleep(3600)
+
+    torch.manual_seed(0)
+    student = MLP(data.num_features, 32, data.num_classes, dropout=0.2)
+    trainer = gd.DistributedTrainer(epochs=args.epochs, patience=None, batch_size=args.batch_size, progress=False)
+    method = Faulty(student, trainer=trainer).fit(data, outputs, seed=0, checkpoint=Path(args.out) / "student.ckpt")
+    return {
+        "weights": weights_digest(method.student),
+        "acc": evaluate(method.student, data),
+        "epochs": len(method.history_.epochs),
+    }
+
+
+def main() -> int:
+    p = argparse.ArgumentParser()
+    p.add_argument("mode", choices=("inference", "distil"))
+    p.add_argument("--out", required=True)
+    p.add_argument("--model", nargs="+", default=["sage"])
+    p.add_argument("--epochs", type=int, default=6)
+    p.add_argument("--batch-size", type=int, default=512)
+    p.add_argument("--kill-rank", type=int, default=-1)
+    p.add_argument("--kill-epoch", type=int, default=-1)
+    p.add_argument("--hang-rank", type=int, default=-1)
+    p.add_argument("--hang-epoch", type=int, default=-1)
+    p.add_argument("--timeout", type=float, default=60)
+    args = p.parse_args()
+    gd.init("gloo", args.timeout)
+    try:
+        data = load("csbm")
+        result = inference(args, data) if args.mode == "inference" else distil(args, data)
+    except gd.DistributedError as err:
+        print(f"worker: {err}", file=sys.stderr, flush=True)
+        return 3
+    finally:
+        gd.shutdown()
+    Path(args.out, f"result-{os.environ['RANK']}.json").write_text(json.dumps(result))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
