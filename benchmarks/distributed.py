@@ -64,7 +64,9 @@ def worker(args) -> None:
     with PeakMemory() as mem:
         gd.barrier()
         tic = time.perf_counter()
-        outputs = gd.sharded_teacher_outputs(teacher, data, Path(args.scratch) / "teacher_outputs", dataset="arxiv-like")
+        outputs = gd.sharded_teacher_outputs(
+            teacher, data, Path(args.scratch) / "teacher_outputs", dataset="arxiv-like"
+        )
         out["teacher_inference_s"] = time.perf_counter() - tic
 
         torch.manual_seed(0)
@@ -84,7 +86,9 @@ def worker(args) -> None:
         trainer = gd.DistributedTrainer(epochs=args.epochs, patience=None, batch_size=args.batch_size, progress=False)
         gd.barrier()
         tic = time.perf_counter()
-        method = GLNN(student, lam=recipe.lam, temperature=recipe.temperature, trainer=trainer).fit(data, outputs, seed=0)
+        method = GLNN(student, lam=recipe.lam, temperature=recipe.temperature, trainer=trainer).fit(
+            data, outputs, seed=0
+        )
         total = time.perf_counter() - tic
         steps = [r.step_time_s for r in method.history_.epochs]
         out["student_epoch_s"] = statistics.median(steps)
