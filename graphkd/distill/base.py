@@ -85,6 +85,12 @@ class Distiller:
         return []
 
     @classmethod
+    def check_recipe(cls, recipe: Any) -> None:
+        r"""Raises :class:`ValueError` for a :class:`graphkd.recipes.Recipe` the method cannot
+        run, before anything trains (default: every recipe is accepted; e.g. CPF refuses
+        mini-batches)."""
+
+    @classmethod
     def from_recipe(cls, recipe: Any, data: Data, trainer: Trainer | None = None) -> Distiller:
         r"""The method with a :class:`graphkd.recipes.Recipe`'s student (built for ``data``) and
         parameters (``lam``, ``temperature`` and the recipe's ``params``)."""

@@ -93,6 +93,24 @@ class CPF(Distiller):
         ``dropout`` the feature dropout, and ``student.options`` may set ``attention_dropout``,
         ``variant``, ``mlp_layers`` and ``unseen``. ``recipe.temperature`` is :math:`T`;
         ``recipe.lam`` must be 0 (CPF has no hard-label term) and ``recipe.params`` empty."""
+        cls.check_recipe(recipe)
+        spec = recipe.student
+        student = PLP(
+            data.num_features,
+            spec.hidden_channels,
+            data.num_classes,
+            data.num_nodes,
+            num_layers=spec.num_layers,
+            dropout=spec.dropout,
+            **spec.options,
+        )
+        return cls(student, temperature=recipe.temperature, trainer=trainer)
+
+    @classmethod
+    def check_recipe(cls, recipe: Any) -> None:
+        r"""Raises :class:`ValueError` for a recipe CPF cannot run: a student other than
+        ``"plp"``, a norm, unknown PLP options, ``lam != 0``, recipe params, or a student
+        ``batch_size`` (CPF trains full-batch)."""
         spec = recipe.student
         if spec.name != "plp":
             raise ValueError(f"CPF's student must be 'plp', got recipe student {spec.name!r}")
@@ -105,16 +123,11 @@ class CPF(Distiller):
             raise ValueError(f"CPF has no hard-label term (labels are clamped), so lam must be 0, got {recipe.lam!r}")
         if recipe.params:
             raise ValueError(f"CPF takes no recipe params, got {sorted(recipe.params)}")
-        student = PLP(
-            data.num_features,
-            spec.hidden_channels,
-            data.num_classes,
-            data.num_nodes,
-            num_layers=spec.num_layers,
-            dropout=spec.dropout,
-            **spec.options,
-        )
-        return cls(student, temperature=recipe.temperature, trainer=trainer)
+        if spec.batch_size is not None:
+            raise ValueError(
+                f"CPF trains full-batch (PLP propagates over the whole graph every step); the recipe asks for "
+                f"student.batch_size={spec.batch_size}, use None"
+            )
 
     # -- hooks -------------------------------------------------------------------------------
     def prepare(self, data: Data, teacher_outputs: TeacherOutputs, seed: int | None = None) -> None:

@@ -222,7 +222,9 @@ class KRD(Distiller):
         offsets = torch.arange(rows.numel(), device=device) - torch.repeat_interleave(degree.cumsum(0) - degree, degree)
         teachers = self.col_[start[rows] + offsets]
         if int(self.state_.epoch) > self.warmup_epochs:  # start_epoch counted this epoch already
-            keep = torch.rand(teachers.numel(), device=device) < self.keep_probability().to(device)[teachers]
+            # 1 - D_j^a for the batch's teachers only (keep_probability() over every node, gathered)
+            unreliable = self.unreliability_.to(device)[teachers].double()
+            keep = torch.rand(teachers.numel(), device=device) < (1 - unreliable.pow(float(self.state_.power))).float()
             rows, teachers = rows[keep], teachers[keep]
         own = torch.arange(nodes.numel(), device=device)
         return torch.cat([own, rows]), torch.cat([nodes, teachers])

@@ -105,7 +105,9 @@ def run(args: argparse.Namespace, rank: int, world: int) -> dict:
 
     meta = {"dataset": args.dataset, "split": args.split or "default", "seed": args.seed, "setting": "transductive"}
     if args.teacher_outputs is not None:  # distil given outputs: steps 1 and 2 are skipped
-        outputs = TeacherOutputs.load(args.teacher_outputs, data, verify=rank == 0, **meta)
+        outputs, problem = _load_outputs(args.teacher_outputs, data, meta)
+        if problem:
+            raise ValueError(f"--teacher-outputs {args.teacher_outputs}: {problem}")
         teacher_s = inference_s = 0.0
         teacher_epochs, reused = 0, True
     else:
@@ -178,12 +180,27 @@ def _teacher(args, recipe, data, out: Path, meta: dict, fanout: list[int]):
 
 
 def _kept_outputs(folder: Path, teacher, data, meta: dict) -> TeacherOutputs | None:
-    # outputs of an earlier run of this job, reused only for the same graph, teacher and weights
+    # outputs of an earlier run of this job, reused only for the same graph, teacher and weights;
+    # unreadable or foreign ones are computed again (and replaced atomically)
     if not (folder / "meta.json").is_file():
         return None
-    outputs = TeacherOutputs.load(folder, data, verify=context.rank() == 0, **meta)
+    outputs, problem = _load_outputs(folder, data, meta)
+    if problem:
+        log.warning("recomputing the teacher outputs in %s: %s", folder, problem)
+        return None
     same = outputs.meta.get("teacher_weights") == weights_digest(teacher) and outputs.meta.get("teacher") == repr(
         teacher
     )
-    agreed = context.broadcast_object(same, what="checking the kept teacher outputs")
-    return outputs if agreed else None
+    return outputs if same else None
+
+
+def _load_outputs(path: str | Path, data, meta: dict) -> tuple[TeacherOutputs | None, str | None]:
+    # rank 0 reads every byte once (checksums, finiteness); the others trust its verdict, so a
+    # bad file fails every process at once instead of leaving them waiting at the next collective
+    problem = None
+    try:
+        outputs = TeacherOutputs.load(path, data, verify=context.rank() == 0, **meta)
+    except (OSError, ValueError) as err:
+        outputs, problem = None, f"{type(err).__name__}: {err}"
+    problem = context.broadcast_object(problem, what="checking the teacher outputs")
+    return (None, problem) if problem else (outputs, None)

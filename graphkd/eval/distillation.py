@@ -118,6 +118,7 @@ def run_distillation(
         )
     name = dataset if isinstance(dataset, str) else str(getattr(dataset, "name", "graph"))
     recipe = recipe or get_recipe(method, name, setting)
+    method_cls.check_recipe(recipe)  # a recipe the method cannot run fails before any training
     identity = {
         "dataset": name,
         "split": split or "default",

@@ -176,3 +176,15 @@ def test_cpf_cora_beats_plain_mlp_by_15_points(real_cora_teacher):
     method.fit(data, TeacherOutputs.compute(teacher, data), seed=0)
     acc = evaluate(method.student, method.transform(data))["test"]
     assert acc >= baseline + 0.15, (acc, baseline)
+
+
+def test_a_mini_batch_recipe_is_refused_before_anything_trains(monkeypatch):
+    from graphkd.eval import distillation
+
+    def no_loading(*args, **kwargs):  # nothing may be loaded or trained before the refusal
+        raise AssertionError("the recipe was not checked first")
+
+    monkeypatch.setattr(distillation, "load", no_loading)
+    recipe = get_recipe("cpf", "default").override(**{"student.batch_size": 64})
+    with pytest.raises(ValueError, match="student.batch_size=64, use None"):
+        distillation.run_distillation("csbm", [0], method="cpf", recipe=recipe)

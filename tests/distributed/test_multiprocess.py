@@ -82,3 +82,10 @@ def test_two_ranks_distil_cora_as_well_as_one(data_root, tmp_path):
     assert one["world_size"] == 1 and one["teacher"] == two["teacher"]
     assert abs(one["student"]["test"] - two["student"]["test"]) <= 0.01
     assert two["student"]["test"] > 0.78
+
+
+def test_bad_teacher_outputs_fail_every_process_at_once(tmp_path):
+    args = ["-m", "graphkd.distributed", "--dataset", "csbm", "--out", str(tmp_path / "run")]
+    done, seconds = torchrun(2, *args, "--teacher-outputs", str(tmp_path / "missing"), "--timeout", "120")
+    assert done.returncode != 0 and seconds < 60  # not after the 120 s timeout
+    assert "--teacher-outputs" in done.stderr and "no teacher outputs at" in done.stderr
