@@ -46,8 +46,10 @@ class DistributedTrainer(Trainer):
       as one. Full-batch (``batch_size=None``) gives each process its share as one batch
       (graph-free students only: a GNN needs ``batch_size`` and ``num_neighbors``).
     * **Gradients**: DDP averages the model's gradients across processes; gradients of the
-      method's extra modules (projection heads) are averaged too. A loss must run the model's
-      forward once per step (DDP's contract).
+      method's extra modules (projection heads) are averaged too. Every method's loss runs on
+      it, NOSMOG's several forwards per step included (tested: GLNN, NOSMOG, KRD and VQGraph
+      keep identical replicas on 2 processes); CPF's student reads the whole graph and is
+      refused.
     * **Metrics**: a graph-free model is evaluated on each process's share of the labelled
       nodes and the logits gathered, so every process sees the same scores (and stops at the
       same epoch); a GNN is evaluated on the whole graph by every process. Epoch losses are

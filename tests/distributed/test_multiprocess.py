@@ -89,3 +89,12 @@ def test_bad_teacher_outputs_fail_every_process_at_once(tmp_path):
     done, seconds = torchrun(2, *args, "--teacher-outputs", str(tmp_path / "missing"), "--timeout", "120")
     assert done.returncode != 0 and seconds < 60  # not after the 120 s timeout
     assert "--teacher-outputs" in done.stderr and "no teacher outputs at" in done.stderr
+
+
+def test_every_method_keeps_its_replicas_identical(tmp_path):
+    # each process trains on other nodes: only DDP's gradient averaging (and the trainer's
+    # averaging of the methods' own modules) keeps the students equal
+    done, _ = torchrun(2, WORKER, "methods", "--out", str(tmp_path))
+    assert done.returncode == 0, done.stderr[-3000:]
+    digests = [json.loads((tmp_path / f"result-{r}.json").read_text()) for r in (0, 1)]
+    assert digests[0] == digests[1] and sorted(digests[0]) == ["krd", "nosmog", "vqgraph"]

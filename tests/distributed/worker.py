@@ -23,7 +23,7 @@ import torch
 
 from graphkd import distributed as gd
 from graphkd.datasets import load
-from graphkd.distill import GLNN
+from graphkd.distill import GLNN, KRD, NOSMOG, TeacherOutputs, VQGraph
 from graphkd.eval import evaluate
 from graphkd.nn import MLP, build_model
 from graphkd.utils.fingerprint import weights_digest
@@ -69,9 +69,33 @@ def distil(args, data) -> dict:
     }
 
 
+def methods(args, data) -> dict:
+    # every method on the DDP engine; the replicas must end identical on every process
+    teacher = _teacher("sage", data)
+    out = {}
+    for name in ("nosmog", "krd", "vqgraph"):
+        torch.manual_seed(0)
+        student = MLP(data.num_features, 16, data.num_classes)
+        trainer = gd.DistributedTrainer(epochs=3, patience=None, batch_size=512, progress=False)
+        if name == "nosmog":  # RSD, PGD (several forwards per step), no positional features
+            method = NOSMOG(student, positional=None, rsd_weight=0.1, adv_eps=0.05, trainer=trainer)
+        elif name == "krd":
+            method = KRD(student, warmup_epochs=1, trainer=trainer)
+        else:
+            method = VQGraph(student, token_weight=1.0, trainer=trainer)
+        layers = method.teacher_layers()
+        signals = method.teacher_signals(teacher, data, 0)
+        if name == "vqgraph":
+            signals = {"codebook": torch.randn(8, 16, generator=torch.Generator().manual_seed(0))}
+        outputs = TeacherOutputs.compute(teacher, data, hidden_layers=layers or None, extras=signals or None)
+        method.fit(data, outputs, seed=0)
+        out[name] = weights_digest(method.student)
+    return out
+
+
 def main() -> int:
     p = argparse.ArgumentParser()
-    p.add_argument("mode", choices=("inference", "distil"))
+    p.add_argument("mode", choices=("inference", "distil", "methods"))
     p.add_argument("--out", required=True)
     p.add_argument("--model", nargs="+", default=["sage"])
     p.add_argument("--epochs", type=int, default=6)
@@ -85,12 +109,13 @@ def main() -> int:
     gd.init("gloo", args.timeout)
     try:
         data = load("csbm")
-        result = inference(args, data) if args.mode == "inference" else distil(args, data)
+        result = {"inference": inference, "distil": distil, "methods": methods}[args.mode](args, data)
     except gd.DistributedError as err:
         print(f"worker: {err}", file=sys.stderr, flush=True)
         return 3
     finally:
         gd.shutdown()
+    Path(args.out).mkdir(parents=True, exist_ok=True)
     Path(args.out, f"result-{os.environ['RANK']}.json").write_text(json.dumps(result))
     return 0
 
