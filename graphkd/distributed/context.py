@@ -18,6 +18,7 @@ __all__ = [
     "barrier",
     "broadcast_object",
     "collective",
+    "collective_device",
     "default_device",
     "init",
     "is_distributed",
@@ -26,9 +27,11 @@ __all__ = [
     "world_size",
 ]
 
-#: seconds a collective waits for the other processes before the job fails
-DEFAULT_TIMEOUT_S = 300
-_STATE: dict[str, float] = {"timeout_s": float(DEFAULT_TIMEOUT_S)}
+#: seconds a collective waits for the other processes before the job fails (PyTorch's own default
+#: for gloo): it must cover the longest wait of a healthy job, e.g. rank 0 checksumming the
+#: teacher outputs (:func:`graphkd.distributed.sharded_teacher_outputs`) while the others wait
+DEFAULT_TIMEOUT_S = 1800
+_STATE: dict[str, float | None] = {"timeout_s": None}  # known when init() created the group
 _TORCHRUN_ENV = ("RANK", "WORLD_SIZE", "LOCAL_RANK", "MASTER_ADDR", "MASTER_PORT")
 
 
@@ -45,8 +48,10 @@ def init(backend: str | None = None, timeout_s: float = DEFAULT_TIMEOUT_S) -> tu
         backend (str, optional): ``"gloo"`` (CPU) or ``"nccl"`` (one GPU per process); default:
             NCCL when CUDA is available, else gloo.
         timeout_s (float, optional): how long any collective waits for the other processes
-            before failing (default: :obj:`300`); a process that dies or hangs then fails the
-            job with :class:`DistributedError` instead of blocking it forever.
+            before failing (default: :obj:`1800`). With gloo, a process that dies or hangs then
+            fails the others with :class:`DistributedError` instead of blocking them forever;
+            with NCCL, PyTorch's watchdog aborts the waiting processes at the timeout (the job
+            fails and ``torchrun`` reports it; no Python exception is raised).
 
     Raises:
         RuntimeError: outside ``torchrun`` (the environment is missing), naming the variables.
@@ -69,7 +74,8 @@ def init(backend: str | None = None, timeout_s: float = DEFAULT_TIMEOUT_S) -> tu
         if not torch.cuda.is_available():
             raise ValueError("the nccl backend needs CUDA; use backend='gloo' on CPUs")
         torch.cuda.set_device(int(os.environ["LOCAL_RANK"]))
-        os.environ.setdefault("TORCH_NCCL_ASYNC_ERROR_HANDLING", "1")  # timeouts raise instead of hanging
+        # a timed-out NCCL collective then aborts the process (the job fails) instead of hanging
+        os.environ.setdefault("TORCH_NCCL_ASYNC_ERROR_HANDLING", "1")
     dist.init_process_group(backend, timeout=timedelta(seconds=timeout_s))
     _STATE["timeout_s"] = float(timeout_s)
     return dist.get_rank(), dist.get_world_size()
@@ -88,6 +94,14 @@ def rank() -> int:
 def world_size() -> int:
     r"""The number of processes (1 outside a process group)."""
     return dist.get_world_size() if is_distributed() else 1
+
+
+def collective_device() -> torch.device:
+    r"""Where tensors handed to collectives must live: this process's GPU with NCCL, else the
+    CPU (gloo)."""
+    if is_distributed() and dist.get_backend() == "nccl":
+        return torch.device("cuda", torch.cuda.current_device())
+    return torch.device("cpu")
 
 
 def default_device() -> torch.device:
@@ -111,9 +125,11 @@ def collective(what: str) -> Iterator[None]:
         text = str(err)
         if not _looks_collective(text):
             raise
+        timeout = _STATE["timeout_s"]
+        within = f"within the {timeout:g} s timeout" if timeout is not None else "within the process group's timeout"
         raise DistributedError(
-            f"rank {rank()} of {world_size()}: {what} failed because another process died or did not answer "
-            f"within the {_STATE['timeout_s']:g} s timeout ({type(err).__name__}: {text.splitlines()[0][:300]})"
+            f"rank {rank()} of {world_size()}: {what} failed because another process failed, died or did not answer "
+            f"{within} ({type(err).__name__}: {text.splitlines()[0][:300]}); the first failure is in torchrun's report"
         ) from err
 
 

@@ -48,10 +48,15 @@ def sharded_teacher_outputs(
     (:meth:`graphkd.nn.Model.layer_rows`, the code of single-process inference) and writes them
     into the next file; a barrier separates layers (and APPNP's propagation steps). Memory per
     process: the graph, one layer's input mapped from disk (shared through the page cache on one
-    machine) and its own rows. Kept layers become ``hidden_<i>``; the others are removed.
+    machine) and its own rows; on a GPU, the sparse-aggregation path (GCN, GraphSAGE, GIN) copies
+    the layer's whole input to the device, and GCN/VQ teachers transform every node's input
+    (each process repeats that dense step). On disk: the layer being read and the one being
+    written (APPNP: also the layer stack's logits); kept layers become ``hidden_<i>``, the
+    others are removed as soon as no process reads them. Ranges balance nodes, not edges.
 
     Rank 0 records the metadata (as :meth:`TeacherOutputs.compute` does, plus ``shards``), the
-    arrays' checksums and ``meta.json`` last and atomically, so an interrupted run leaves the
+    arrays' checksums (one read of every array, while the other processes wait: the process
+    group's timeout must cover it) and ``meta.json`` last and atomically, so an interrupted run leaves the
     previous outputs in ``directory`` readable; leftovers of an interrupted run are removed by
     the next successful one. ``directory`` must be on a filesystem every process sees (one
     machine, or a shared mount across nodes).
@@ -90,6 +95,11 @@ def sharded_teacher_outputs(
         written.append(file)
         return _write_rows(directory / file, rows, start, n, dtype, f"writing {name}")
 
+    def drop(file: str) -> None:
+        # a file no process reads any more (everyone passed the barrier after the next one)
+        if rank == 0:
+            (directory / file).unlink(missing_ok=True)
+
     try:
         graph = teacher.prepare(data.edge_index, n) if teacher.uses_graph else None
         h, layer_files = data.x, []
@@ -99,14 +109,19 @@ def sharded_teacher_outputs(
                 rows = teacher._post_chunked(i, h[start:stop], rows, batch_size)
             h = shared(f"layer_{i}", rows)
             layer_files.append(written[-1])
+            if i > 0 and i - 1 not in (layers or []):
+                drop(layer_files[i - 1])
         logits = h
         for step in range(teacher.finish_steps):  # APPNP's propagation, one barrier per step
             h = shared(f"finish_{step}", teacher.finish_rows(step, h, logits, graph, start, stop, batch_size))
+            if step > 0:
+                drop(written[-2])  # the previous step (the layer stack's logits stay: every step reads them)
         final = written[-1]
     finally:
         teacher.train(was_training)
     kept = [h] + [torch.from_numpy(np.load(directory / layer_files[i], mmap_mode="c")) for i in layers or []]
-    flag = torch.tensor([int(any(not bool(torch.isfinite(t[start:stop]).all()) for t in kept))])
+    bad = any(not bool(torch.isfinite(t[start:stop]).all()) for t in kept)
+    flag = torch.tensor([int(bad)], device=context.collective_device())
     if context.is_distributed():
         with context.collective("checking the outputs"):
             dist.all_reduce(flag, op=dist.ReduceOp.MAX)

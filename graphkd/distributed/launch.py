@@ -202,5 +202,9 @@ def _load_outputs(path: str | Path, data, meta: dict) -> tuple[TeacherOutputs | 
         outputs = TeacherOutputs.load(path, data, verify=context.rank() == 0, **meta)
     except (OSError, ValueError) as err:
         outputs, problem = None, f"{type(err).__name__}: {err}"
-    problem = context.broadcast_object(problem, what="checking the teacher outputs")
+    if context.is_distributed():  # every process's verdict: one failing process fails them all
+        every = [None] * context.world_size()
+        with context.collective("checking the teacher outputs"):
+            torch.distributed.all_gather_object(every, problem)
+        problem = next((f"rank {r}: {p}" for r, p in enumerate(every) if p), None)
     return (None, problem) if problem else (outputs, None)

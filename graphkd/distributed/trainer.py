@@ -127,34 +127,58 @@ class DistributedTrainer(Trainer):
         with context.collective(f"training {type(model).__name__}"):
             return super().fit(model, data, *args, **kwargs)
 
-    def _training_module(self, model: Model) -> nn.Module:
+    def _training_module(self, model: Model, extra_modules: Sequence[nn.Module] = ()) -> nn.Module:
+        # the method's own modules (projection heads) start from rank 0's state on every process,
+        # as DDP does for the model: replicas agree whatever each process's generators drew
+        with torch.no_grad():
+            for module in extra_modules:
+                for tensor in [*module.parameters(), *module.buffers()]:
+                    dist.broadcast(tensor.data, src=0)
         ids = [self.device.index] if self.device.type == "cuda" else None
         return _DataParallel(model, device_ids=ids, find_unused_parameters=self.find_unused_parameters)
 
     def _after_backward(self, extra_modules: Sequence[nn.Module]) -> None:
-        grads = [p.grad for m in extra_modules for p in m.parameters() if p.grad is not None]
-        if not grads:
+        params = [p for m in extra_modules for p in m.parameters() if p.requires_grad]
+        if not params:
             return
-        flat = torch.cat([g.reshape(-1) for g in grads])
+        device = context.collective_device()
+        # a parameter with a gradient on any process gets one on all (zeros where it was unused)
+        has = torch.tensor([p.grad is not None for p in params], dtype=torch.int32, device=device)
+        dist.all_reduce(has, op=dist.ReduceOp.MAX)
+        used = [p for p, h in zip(params, has.tolist(), strict=True) if h]
+        if not used:
+            return
+        for p in used:
+            if p.grad is None:
+                p.grad = torch.zeros_like(p)
+        flat = torch.cat([p.grad.reshape(-1) for p in used]).to(device)
         dist.all_reduce(flat)
         flat /= self.world_size
         offset = 0
-        for g in grads:
-            g.copy_(flat[offset : offset + g.numel()].view_as(g))
-            offset += g.numel()
+        for p in used:
+            p.grad.copy_(flat[offset : offset + p.numel()].view_as(p.grad))
+            offset += p.numel()
 
     def _epoch(self, model, batches, loss_fn, opt, extra_modules=(), show=False):
         loss, terms = super()._epoch(model, batches, loss_fn, opt, extra_modules, show and self.rank == 0)
-        names = sorted(terms)
-        values = torch.tensor([loss, *(terms[n] for n in names)], dtype=torch.float64)
+        # the terms any process logged (a term missing from a process's epoch counts as 0 there)
+        every = [None] * self.world_size
+        dist.all_gather_object(every, sorted(terms))
+        names = sorted(set().union(*every))
+        values = torch.tensor(
+            [loss, *(terms.get(n, 0.0) for n in names)], dtype=torch.float64, device=context.collective_device()
+        )
         dist.all_reduce(values)
         values /= self.world_size
-        return float(values[0]), {n: float(v) for n, v in zip(names, values[1:].tolist(), strict=True)}
+        values = values.tolist()
+        return values[0], dict(zip(names, values[1:], strict=True))
 
     @torch.no_grad()
     def _evaluate(self, model: Model, data: Data) -> dict[str, float]:
-        if model.uses_graph:  # the whole graph on every process: the same scores everywhere
-            return super()._evaluate(model, data)
+        if model.uses_graph:
+            # the whole graph on every process; rank 0's scores decide for all, so that kernels
+            # that are not deterministic (GPU scatter) cannot make processes stop apart
+            return context.broadcast_object(super()._evaluate(model, data), what="evaluating")
         masks = {s: data[f"{s}_mask"] for s in ("train", "val", "test") if bool(data[f"{s}_mask"].any())}
         nodes = torch.stack(list(masks.values())).any(0).nonzero().view(-1)
         start, stop = node_range(nodes.numel(), self.rank, self.world_size)
@@ -168,7 +192,7 @@ class DistributedTrainer(Trainer):
         finally:
             model.train(was_training)
         width = -(-nodes.numel() // self.world_size)
-        padded = logits.new_zeros(width, model.out_channels)
+        padded = torch.zeros(width, model.out_channels, device=context.collective_device())
         padded[: logits.size(0)] = logits
         gathered = [torch.empty_like(padded) for _ in range(self.world_size)]
         dist.all_gather(gathered, padded)

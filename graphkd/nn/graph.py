@@ -55,6 +55,7 @@ class Graph:
     edge_weight: Tensor | None = None
     _chunks: dict[int, list[Chunk]] = field(default_factory=dict, repr=False)
     _adj_t: Tensor | None = field(default=None, repr=False)
+    _sorted: tuple | None = field(default=None, repr=False)
 
     @classmethod
     def from_edge_index(cls, edge_index: Tensor, num_nodes: int) -> Graph:
@@ -99,13 +100,20 @@ class Graph:
             self._chunks[batch_size] = list(self._make_chunks(batch_size, 0, self.num_nodes))
         return self._chunks[batch_size]
 
+    def _in_edges(self) -> tuple[Tensor, Tensor, Tensor | None, Tensor]:
+        # edges sorted by target with the targets' offsets, computed once (every node range reads them)
+        if self._sorted is None:
+            src, dst = self.edge_index
+            perm = torch.argsort(dst, stable=True)
+            src, dst = src[perm], dst[perm]
+            weight = self.edge_weight[perm] if self.edge_weight is not None else None
+            ptr = torch.zeros(self.num_nodes + 1, dtype=torch.long, device=dst.device)
+            ptr[1:] = torch.cumsum(torch.bincount(dst, minlength=self.num_nodes), 0)
+            self._sorted = (src, dst, weight, ptr)
+        return self._sorted
+
     def _make_chunks(self, batch_size: int, first: int, last: int):
-        src, dst = self.edge_index
-        perm = torch.argsort(dst, stable=True)
-        src, dst = src[perm], dst[perm]
-        weight = self.edge_weight[perm] if self.edge_weight is not None else None
-        ptr = torch.zeros(self.num_nodes + 1, dtype=torch.long, device=dst.device)
-        ptr[1:] = torch.cumsum(torch.bincount(dst, minlength=self.num_nodes), 0)
+        src, dst, weight, ptr = self._in_edges()
         for start in range(first, last, batch_size):
             stop = min(start + batch_size, last)
             lo, hi = int(ptr[start]), int(ptr[stop])

@@ -257,7 +257,7 @@ class Trainer:
         show = self.progress if self.progress is not None else sys.stderr.isatty()
         bar = tqdm(range(run.epoch, self.epochs), disable=not show, desc=type(model).__name__, leave=False)
         start = time.perf_counter() - history.train_time_s
-        trained = self._training_module(model)
+        trained = self._training_module(model, extra_modules)
         for epoch in bar:
             tic = time.perf_counter()
             loss, terms = self._epoch(trained, batches, loss_fn, opt, extra_modules, show)
@@ -285,8 +285,9 @@ class Trainer:
         return history
 
     # -- hooks of data-parallel training (graphkd.distributed.DistributedTrainer) --------------
-    def _training_module(self, model: Model) -> nn.Module:
-        r"""The module the loss runs the model through (a data-parallel wrapper, or the model)."""
+    def _training_module(self, model: Model, extra_modules: Sequence[nn.Module] = ()) -> nn.Module:
+        r"""The module the loss runs the model through (a data-parallel wrapper, or the model),
+        once the run's state is in place (before the first epoch, after a resume)."""
         return model
 
     def _evaluate(self, model: Model, data: Data) -> dict[str, float]:

@@ -20,6 +20,7 @@ import time
 from pathlib import Path
 
 import torch
+from torch_geometric.data import Data
 
 from graphkd import distributed as gd
 from graphkd.datasets import load
@@ -28,14 +29,34 @@ from graphkd.eval import evaluate
 from graphkd.nn import MLP, build_model
 from graphkd.utils.fingerprint import weights_digest
 
+# teachers of the sharded-inference test: name -> (model, arguments)
+MODELS = {
+    "sage": ("sage", {}),
+    "gcn": ("gcn", {}),
+    "gat": ("gat", {"heads": 4}),
+    "appnp": ("appnp", {}),
+    "gin": ("gin", {}),
+    "mlp": ("mlp", {}),
+    "vq-sage": ("vq-sage", {"codebook_size": 8}),
+    "gcn-res-bn": ("gcn", {"num_layers": 3, "residual": True, "norm": "batch"}),
+}
+
 
 def _teacher(name: str, data):
+    model, kwargs = MODELS[name]
     torch.manual_seed(0)
-    return build_model(name, data.num_features, data.num_classes, hidden_channels=16, num_layers=2)
+    return build_model(model, data.num_features, data.num_classes, hidden_channels=16, **{"num_layers": 2, **kwargs})
+
+
+def tiny_graph():
+    """One node, no edge: fewer nodes than processes."""
+    x = torch.randn(1, 8, generator=torch.Generator().manual_seed(0))
+    return Data(x=x, edge_index=torch.empty(2, 0, dtype=torch.long), y=torch.zeros(1, dtype=torch.long), num_classes=3)
 
 
 def inference(args, data) -> dict:
     digests = {}
+    data = tiny_graph() if args.tiny else data
     for name in args.model:
         teacher = _teacher(name, data)
         folder = Path(args.out) / f"outputs-{name}"
@@ -69,12 +90,21 @@ def distil(args, data) -> dict:
     }
 
 
+def evaluation(args, data) -> dict:
+    # the gathered evaluation of 2 processes against one process's, on an odd number of nodes
+    data.test_mask[:7] = False
+    torch.manual_seed(0)
+    student = MLP(data.num_features, 16, data.num_classes)
+    return {"sharded": gd.DistributedTrainer()._evaluate(student, data), "single": evaluate(student, data)}
+
+
 def methods(args, data) -> dict:
-    # every method on the DDP engine; the replicas must end identical on every process
+    # every method on the DDP engine; the replicas must end identical on every process, although
+    # each process's generators start apart (no seed) and each trains on other nodes
     teacher = _teacher("sage", data)
     out = {}
     for name in ("nosmog", "krd", "vqgraph"):
-        torch.manual_seed(0)
+        torch.manual_seed(1 + gd.rank())
         student = MLP(data.num_features, 16, data.num_classes)
         trainer = gd.DistributedTrainer(epochs=3, patience=None, batch_size=512, progress=False)
         if name == "nosmog":  # RSD, PGD (several forwards per step), no positional features
@@ -88,14 +118,15 @@ def methods(args, data) -> dict:
         if name == "vqgraph":
             signals = {"codebook": torch.randn(8, 16, generator=torch.Generator().manual_seed(0))}
         outputs = TeacherOutputs.compute(teacher, data, hidden_layers=layers or None, extras=signals or None)
-        method.fit(data, outputs, seed=0)
-        out[name] = weights_digest(method.student)
+        method.fit(data, outputs)
+        out[name] = [weights_digest(m) for m in [method.student, *method.trainable_modules()]]
     return out
 
 
 def main() -> int:
     p = argparse.ArgumentParser()
-    p.add_argument("mode", choices=("inference", "distil", "methods"))
+    p.add_argument("mode", choices=("inference", "distil", "evaluation", "methods"))
+    p.add_argument("--tiny", action="store_true", help="inference on a one-node graph")
     p.add_argument("--out", required=True)
     p.add_argument("--model", nargs="+", default=["sage"])
     p.add_argument("--epochs", type=int, default=6)
@@ -109,7 +140,8 @@ def main() -> int:
     gd.init("gloo", args.timeout)
     try:
         data = load("csbm")
-        result = {"inference": inference, "distil": distil, "methods": methods}[args.mode](args, data)
+        modes = {"inference": inference, "distil": distil, "evaluation": evaluation, "methods": methods}
+        result = modes[args.mode](args, data)
     except gd.DistributedError as err:
         print(f"worker: {err}", file=sys.stderr, flush=True)
         return 3
