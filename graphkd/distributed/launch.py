@@ -23,7 +23,7 @@ from ..datasets import load
 from ..distill import GLNN, TeacherOutputs
 from ..eval.metrics import accuracy, evaluate
 from ..nn import build_model
-from ..recipes import get_recipe
+from ..recipes import Recipe, get_recipe
 from ..utils.fingerprint import weights_digest
 from ..utils.io import atomic_write_text
 from ..utils.seed import seed_everything
@@ -96,12 +96,11 @@ def run(args: argparse.Namespace, rank: int, world: int) -> dict:
     if rank == 0:
         out.mkdir(parents=True, exist_ok=True)
     context.barrier("creating the output folder")
+    # bad settings fail here, before anything is loaded or trained
+    recipe = _recipe(args)
+    teacher_trainer = DistributedTrainer(**recipe.teacher.trainer_kwargs(), progress=False)
+    student_trainer = DistributedTrainer(**recipe.student.trainer_kwargs(), progress=False)
     data = load(args.dataset, root=args.root, split=args.split, seed=args.seed)
-    recipe = get_recipe(args.method, args.dataset, "transductive")
-    fanout = args.fanout * recipe.teacher.num_layers if len(args.fanout) == 1 else args.fanout
-    student_kwargs = {**recipe.student.trainer_kwargs(), "batch_size": args.student_batch_size}
-    if args.student_epochs is not None:
-        student_kwargs["epochs"] = args.student_epochs
 
     meta = {"dataset": args.dataset, "split": args.split or "default", "seed": args.seed, "setting": "transductive"}
     if args.teacher_outputs is not None:  # distil given outputs: steps 1 and 2 are skipped
@@ -111,12 +110,13 @@ def run(args: argparse.Namespace, rank: int, world: int) -> dict:
         teacher_s = inference_s = 0.0
         teacher_epochs, reused = 0, True
     else:
-        teacher_s, teacher_epochs, inference_s, outputs, reused = _teacher(args, recipe, data, out, meta, fanout)
+        teacher_s, teacher_epochs, inference_s, outputs, reused = _teacher(
+            args, recipe, teacher_trainer, data, out, meta
+        )
 
     # 3. the student, data-parallel, reading the teacher's logits from the mapped file
     seed_everything(args.seed)
-    trainer = DistributedTrainer(**student_kwargs, progress=False)
-    method = GLNN.from_recipe(recipe, data, trainer)
+    method = GLNN.from_recipe(recipe, data, student_trainer)
     tic = time.perf_counter()
     method.fit(data, outputs, seed=args.seed, checkpoint=out / "student.ckpt")
     student_s = time.perf_counter() - tic
@@ -140,7 +140,6 @@ def run(args: argparse.Namespace, rank: int, world: int) -> dict:
         "student_best_epoch": method.history_.best_epoch,
         "recipe": recipe.to_dict(),
         "teacher_outputs": str(args.teacher_outputs or out / "teacher_outputs"),
-        "student_trainer": student_kwargs,
     }
     if rank == 0:
         atomic_write_text(out / "results.json", json.dumps(result, indent=1) + "\n")
@@ -148,21 +147,29 @@ def run(args: argparse.Namespace, rank: int, world: int) -> dict:
     return result
 
 
-def _teacher(args, recipe, data, out: Path, meta: dict, fanout: list[int]):
-    # 1. the teacher, data-parallel with neighbour sampling on every process
-    teacher_kwargs = {
-        **recipe.teacher.trainer_kwargs(),
-        "batch_size": args.teacher_batch_size,
-        "num_neighbors": fanout,
+def _recipe(args: argparse.Namespace) -> Recipe:
+    # the method's recipe with the job's settings: the teacher neighbour-sampled, the student's
+    # batches, and the epoch overrides (checked by the recipe's own validation)
+    recipe = get_recipe(args.method, args.dataset, "transductive")
+    fanout = args.fanout[0] if len(args.fanout) == 1 else tuple(args.fanout)
+    changes = {
+        "teacher.batch_size": args.teacher_batch_size,
+        "teacher.fanout": fanout,
+        "student.batch_size": args.student_batch_size,
     }
     if args.teacher_epochs is not None:
-        teacher_kwargs["epochs"] = args.teacher_epochs
+        changes["teacher.epochs"] = args.teacher_epochs
+    if args.student_epochs is not None:
+        changes["student.epochs"] = args.student_epochs
+    return recipe.override(**changes)
+
+
+def _teacher(args, recipe: Recipe, trainer: DistributedTrainer, data, out: Path, meta: dict):
+    # 1. the teacher, data-parallel with neighbour sampling on every process
     seed_everything(args.seed)
     teacher = build_model(recipe.teacher.name, data.num_features, data.num_classes, **recipe.teacher.model_kwargs())
     tic = time.perf_counter()
-    history = DistributedTrainer(**teacher_kwargs, progress=False).fit(
-        teacher, data, seed=args.seed, checkpoint=out / "teacher.ckpt"
-    )
+    history = trainer.fit(teacher, data, seed=args.seed, checkpoint=out / "teacher.ckpt")
     teacher_s = time.perf_counter() - tic
     teacher_epochs = len(history.epochs)
 

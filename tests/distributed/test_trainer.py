@@ -1,3 +1,5 @@
+import re
+
 import pytest
 import torch
 
@@ -72,3 +74,17 @@ def test_a_single_process_checkpoint_is_refused(one_process_group, graph, tmp_pa
     glnn = GLNN(MLP(graph.num_features, 8, graph.num_classes), trainer=gd.DistributedTrainer(epochs=2, progress=False))
     with pytest.raises(ValueError, match="another run.*trainer"):
         glnn.fit(graph, outputs, checkpoint=ckpt)
+
+
+@pytest.mark.parametrize(
+    "flags, message",
+    [
+        (["--fanout", "5", "5", "5"], r"fanout=\(5, 5, 5\) needs one fan-out per layer \(2\)"),
+        (["--teacher-batch-size", "0"], "batch_size must be a positive integer"),
+        (["--dataset", "coraa"], "Unknown dataset 'coraa'; valid choices"),
+    ],
+)
+def test_the_launcher_refuses_bad_settings_before_training(one_process_group, tmp_path, capsys, flags, message):
+    assert launch(["--dataset", "csbm", "--out", str(tmp_path), *flags]) == 2
+    assert re.search(message, capsys.readouterr().err)
+    assert not (tmp_path / "teacher.ckpt").exists()
