@@ -54,6 +54,16 @@ class Distiller:
         r"""Per-node tensors made available to :meth:`loss` in ``batch.extras``."""
         return {"teacher_logits": teacher_outputs.logits}
 
+    @staticmethod
+    def logits_and_hidden(teacher_outputs: TeacherOutputs, layer: int | None) -> dict[str, Tensor]:
+        r""":meth:`extras` of methods that read one teacher hidden layer besides the logits
+        (NOSMOG's RSD, VQGraph's tokens): ``teacher_logits`` and, unless ``layer`` is ``None``
+        (the term is off), ``teacher_hidden``."""
+        out = {"teacher_logits": teacher_outputs.logits}
+        if layer is not None:
+            out["teacher_hidden"] = teacher_outputs.hidden_layer(layer)
+        return out
+
     def trainable_modules(self) -> list[nn.Module]:
         r"""Modules trained with the student but not part of it (e.g. a loss's projection heads)."""
         return []

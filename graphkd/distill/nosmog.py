@@ -172,10 +172,7 @@ class NOSMOG(Distiller):
         return self.positional.transform(data, observed_nodes)
 
     def extras(self, data: Data, teacher_outputs: TeacherOutputs) -> dict[str, Tensor]:
-        out = {"teacher_logits": teacher_outputs.logits}
-        if self.rsd_weight > 0:
-            out["teacher_hidden"] = teacher_outputs.hidden_layer(self.teacher_layer)
-        return out
+        return self.logits_and_hidden(teacher_outputs, self.teacher_layer if self.rsd_weight > 0 else None)
 
     def trainable_modules(self) -> list[nn.Module]:
         return [self.similarity_] if self.rsd_weight > 0 and hasattr(self, "similarity_") else []

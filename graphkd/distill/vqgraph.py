@@ -168,10 +168,7 @@ class VQGraph(Distiller):
         self.projection_ = projection(self.student.hidden_channels, codebook.size(1))
 
     def extras(self, data: Data, teacher_outputs: TeacherOutputs) -> dict[str, Tensor]:
-        out = {"teacher_logits": teacher_outputs.logits}
-        if self.token_weight > 0:
-            out["teacher_hidden"] = teacher_outputs.hidden_layer(self.teacher_layer)
-        return out
+        return self.logits_and_hidden(teacher_outputs, self.teacher_layer if self.token_weight > 0 else None)
 
     def trainable_modules(self) -> list[nn.Module]:
         return [self.projection_] if self.token_weight > 0 and hasattr(self, "projection_") else []

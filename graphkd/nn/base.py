@@ -21,6 +21,20 @@ ACTIVATIONS: dict[str, Any] = {
 }
 
 
+def check_positive_ints(**values: Any) -> None:
+    r"""Raises :class:`ValueError` naming the first argument that is not a positive integer."""
+    for key, value in values.items():
+        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            raise ValueError(f"{key} must be a positive integer, got {value!r}")
+
+
+def check_rates(**values: Any) -> None:
+    r"""Raises :class:`ValueError` naming the first argument (a dropout rate) outside ``[0, 1)``."""
+    for key, value in values.items():
+        if not isinstance(value, (int, float)) or isinstance(value, bool) or not 0.0 <= value < 1.0:
+            raise ValueError(f"{key} must lie in [0, 1), got {value!r}")
+
+
 class Model(nn.Module):
     r"""A stack of ``num_layers`` layers ``in → hidden → … → out`` with, after each hidden layer,
     an optional residual connection, normalisation, activation and dropout.
@@ -67,16 +81,10 @@ class Model(nn.Module):
         act: str = "relu",
     ) -> None:
         super().__init__()
-        for key, value in (
-            ("in_channels", in_channels),
-            ("hidden_channels", hidden_channels),
-            ("out_channels", out_channels),
-            ("num_layers", num_layers),
-        ):
-            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-                raise ValueError(f"{key} must be a positive integer, got {value!r}")
-        if not 0.0 <= dropout < 1.0:
-            raise ValueError(f"dropout must lie in [0, 1), got {dropout!r}")
+        check_positive_ints(
+            in_channels=in_channels, hidden_channels=hidden_channels, out_channels=out_channels, num_layers=num_layers
+        )
+        check_rates(dropout=dropout)
         self.in_channels, self.hidden_channels, self.out_channels = in_channels, hidden_channels, out_channels
         self.num_layers, self.dropout, self.residual = num_layers, dropout, residual
         self.norm_name = "none" if norm is None else norm

@@ -11,6 +11,7 @@ from torch_geometric.utils import add_self_loops, remove_self_loops
 from torch_geometric.utils import softmax as edge_softmax
 
 from ..resolver import resolve
+from .base import check_positive_ints, check_rates
 from .graph import Graph
 
 __all__ = ["PLP", "PLP_VARIANTS", "UNSEEN_RULES", "plp_inputs"]
@@ -169,19 +170,15 @@ class PLP(nn.Module):
         unseen: str = "mean",
     ) -> None:
         super().__init__()
-        for key, value in (
-            ("num_features", num_features),
-            ("hidden_channels", hidden_channels),
-            ("out_channels", out_channels),
-            ("num_nodes", num_nodes),
-            ("num_layers", num_layers),
-            ("mlp_layers", mlp_layers),
-        ):
-            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-                raise ValueError(f"{key} must be a positive integer, got {value!r}")
-        for key, value in (("dropout", dropout), ("attention_dropout", attention_dropout)):
-            if not isinstance(value, (int, float)) or isinstance(value, bool) or not 0.0 <= value < 1.0:
-                raise ValueError(f"{key} must lie in [0, 1), got {value!r}")
+        check_positive_ints(
+            num_features=num_features,
+            hidden_channels=hidden_channels,
+            out_channels=out_channels,
+            num_nodes=num_nodes,
+            num_layers=num_layers,
+            mlp_layers=mlp_layers,
+        )
+        check_rates(dropout=dropout, attention_dropout=attention_dropout)
         self.variant = resolve(variant, PLP_VARIANTS, "PLP variant")
         self.unseen = resolve(unseen, UNSEEN_RULES, "unseen-node rule")
         self.num_features, self.hidden_channels, self.out_channels = num_features, hidden_channels, out_channels
