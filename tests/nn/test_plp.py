@@ -128,6 +128,24 @@ def test_sparse_dropout_is_dense_dropout_on_the_non_zeros():
     assert model.eval().nonzeros(feat) is None
 
 
+def test_denser_features_drop_their_non_zeros_into_a_dense_matrix():
+    # 30% non-zeros (like the Amazon bag-of-words): dropout on the non-zeros, scattered back
+    torch.manual_seed(0)
+    feat = (torch.rand(400, 50) < 0.3).float() * torch.rand(400, 50)
+    model = PLP(50, 8, 3, 400, dropout=0.8).train()
+    nz = model.nonzeros(feat)
+    assert nz is not None and not nz.sparse and nz.values.numel() == int(feat.count_nonzero())
+    dropped = model._dropped(feat, nz)
+    assert dropped.layout == torch.strided and dropped.shape == feat.shape
+    assert bool((dropped[feat == 0] == 0).all())
+    kept = dropped[feat != 0] != 0
+    assert torch.allclose(dropped[feat != 0][kept], 5 * feat[feat != 0][kept])  # rescaled by 1 / (1 - p)
+    assert 0.15 < float(kept.float().mean()) < 0.25  # kept with probability 1 - p
+    # the expectation is the features themselves, as with F.dropout
+    mean = torch.stack([model._dropped(feat, nz) for _ in range(400)]).mean(0)
+    assert float((mean - feat).abs().max()) < 0.6 and float((mean - feat).abs().mean()) < 0.05
+
+
 def test_training_is_stochastic_gradients_reach_every_parameter(model, tiny_graph):
     x = inputs(tiny_graph)
     model.train()
