@@ -243,9 +243,7 @@ class PLP(nn.Module):
         r""":math:`\alpha_v = \sigma(\beta_v)` of the nodes with table ``rows``."""
         return torch.sigmoid(self._per_node(self.beta, rows))
 
-    def confidence(
-        self, features: Tensor, rows: Tensor, nonzeros: NonZeros | None = None
-    ) -> Tensor:
+    def confidence(self, features: Tensor, rows: Tensor, nonzeros: NonZeros | None = None) -> Tensor:
         r"""The confidence score :math:`c_u` of every node (dropout in training mode;
         ``nonzeros``: the features' non-zero entries, from :meth:`nonzeros`)."""
         if self.variant == "ind":
