@@ -13,7 +13,7 @@ STAMP = $(VENV)/.graphkd-installed
 
 # Every method's protocol-A results folders (benchmarks/results/<method>/cpf-*_transductive*),
 # GLNN first: its teachers head each row.
-METHOD_RESULTS = $(foreach m,glnn nosmog krd cpf vqgraph graphkd,$(wildcard benchmarks/results/$(m)/cpf-*_transductive*))
+METHOD_RESULTS = $(foreach m,glnn nosmog krd cpf vqgraph graphkd,$(wildcard benchmarks/results/$(m)/cpf-*_transductive* benchmarks/results/$(m)/cpf-*_inductive*))
 
 .PHONY: demo test lint clean venv methods-table
 

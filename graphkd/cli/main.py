@@ -386,7 +386,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("compare", help="one table of methods side by side from results folders")
     p.add_argument("results", nargs="+", help="results folders of `graphkd distill --out` (any methods, datasets)")
-    p.add_argument("--metric", default="test", choices=["test", "ind", "prod"], help="accuracy to show")
+    p.add_argument(
+        "--metric",
+        default="auto",
+        choices=["auto", "test", "ind", "prod"],
+        help="accuracy to show (auto: test for transductive rows, 'ind / prod' for inductive ones)",
+    )
     p.add_argument("--out", help="also write the table to this Markdown file")
     p.set_defaults(func=_cmd_compare)
 

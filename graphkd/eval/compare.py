@@ -12,11 +12,10 @@ from .report import read_distill_results
 __all__ = ["compare_table"]
 
 
-def compare_table(folders: list[str | os.PathLike], metric: str = "test") -> str:
+def compare_table(folders: list[str | os.PathLike], metric: str = "auto") -> str:
     r"""A Markdown table of the ``graphkd distill --out`` folders ``folders``: one row per
     dataset and setting, one column for the teacher, one for the plain MLP and one per method,
-    each cell the mean ± std over the folder's seeds (with the number of seeds when the
-    folders of a row differ in it).
+    each cell the mean ± std over the folder's seeds and, in brackets, the number of seeds.
 
     A row's teacher and MLP come from its first folder; folders of one row that disagree on the
     teacher (another recipe of the same teacher model, or other accuracies on the same seeds) are
@@ -26,17 +25,19 @@ def compare_table(folders: list[str | os.PathLike], metric: str = "test") -> str
 
     Args:
         folders (list[str]): results folders (each with ``results.json``).
-        metric (str, optional): ``"test"``, or ``"ind"``/``"prod"`` for inductive runs.
+        metric (str, optional): ``"auto"`` (the accuracy each row's setting reports: test
+            accuracy for transductive rows, ``"ind / prod"`` for inductive ones), ``"test"``
+            (for inductive runs: on the observed graph's test nodes), or ``"ind"``/``"prod"``
+            for inductive runs only.
 
     Raises:
         ValueError: an unknown metric, a folder without results, two folders with the same
             dataset, setting and method, teachers that differ within a row, or a missing metric.
     """
-    if metric not in METRICS:
-        raise ValueError(f"Unknown metric {metric!r}; valid choices: {', '.join(METRICS)}")
+    if metric != "auto" and metric not in METRICS:
+        raise ValueError(f"Unknown metric {metric!r}; valid choices: auto, {', '.join(METRICS)}")
     if not folders:
         raise ValueError("compare_table needs at least one results folder")
-    mean_key, std_key = METRICS[metric]
     rows: dict[tuple[str, str], dict[str, str]] = {}
     teachers: dict[tuple[str, str], tuple[dict, dict]] = {}
     methods: list[str] = []
@@ -45,6 +46,8 @@ def compare_table(folders: list[str | os.PathLike], metric: str = "test") -> str
         payload = read_distill_results(folder)
         config = payload["config"]
         key = (str(config["dataset"]), str(config.get("setting", "transductive")))
+        keys = _metric_keys(metric, key[1])
+        agree_key = keys[0][0]
         method = str(config["method"])
         by_model = {s["model"]: s for s in payload["summary"]}
         spec = config["recipe"]["teacher"]
@@ -54,19 +57,19 @@ def compare_table(folders: list[str | os.PathLike], metric: str = "test") -> str
             raise ValueError(f"two folders hold {method} on {key[0]} ({key[1]}); pass one")
         own_teacher = None
         if key in teachers and teachers[key][0]["name"] != teacher_name:  # the method's own kind of teacher
-            own_teacher = _cell(by_model[teacher_name], mean_key, std_key, path, f"teacher ({teacher_name})")
+            own_teacher = _cell(by_model[teacher_name], keys, path, f"teacher ({teacher_name})")
         elif key in teachers:
             first_spec, first = teachers[key]
-            if first_spec != spec or not _agree(first, by_model[teacher_name], mean_key):
+            if first_spec != spec or not _agree(first, by_model[teacher_name], agree_key):
                 raise ValueError(
                     f"{folder}: its {teacher_name} teacher on {key[0]} ({key[1]}) differs from the row's first "
                     "folder; compare methods distilled from the same teachers"
                 )
         else:
             teachers[key] = (spec, by_model[teacher_name])
-            row["teacher"] = _cell(by_model[teacher_name], mean_key, std_key, path, f"teacher ({teacher_name})")
-            row["mlp"] = _cell(by_model["mlp"], mean_key, std_key, path, "mlp")
-        row[method] = _cell(by_model[method], mean_key, std_key, path, method)
+            row["teacher"] = _cell(by_model[teacher_name], keys, path, f"teacher ({teacher_name})")
+            row["mlp"] = _cell(by_model["mlp"], keys, path, "mlp")
+        row[method] = _cell(by_model[method], keys, path, method)
         if own_teacher is not None:
             row[method] += f"; own teacher {teacher_name} {own_teacher.split(' (')[0]}"
         if method not in methods:
@@ -82,12 +85,22 @@ def compare_table(folders: list[str | os.PathLike], metric: str = "test") -> str
     return "\n".join(lines) + "\n"
 
 
-def _cell(summary: dict, mean_key: str, std_key: str, path: Path, what: str) -> str:
-    if summary.get(mean_key) is None:
-        raise ValueError(
-            f"{path} has no {mean_key.split('_')[0]!r} accuracy for {what} (ind and prod need --setting inductive)"
-        )
-    return f"{100 * summary[mean_key]:.2f} ± {100 * summary[std_key]:.2f} ({summary['runs']})"
+def _metric_keys(metric: str, setting: str) -> list[tuple[str, str]]:
+    # the (mean, std) summary keys a cell shows
+    if metric != "auto":
+        return [METRICS[metric]]
+    return [METRICS["ind"], METRICS["prod"]] if setting == "inductive" else [METRICS["test"]]
+
+
+def _cell(summary: dict, keys: list[tuple[str, str]], path: Path, what: str) -> str:
+    parts = []
+    for mean_key, std_key in keys:
+        if summary.get(mean_key) is None:
+            raise ValueError(
+                f"{path} has no {mean_key.split('_')[0]!r} accuracy for {what} (ind and prod need --setting inductive)"
+            )
+        parts.append(f"{100 * summary[mean_key]:.2f} ± {100 * summary[std_key]:.2f}")
+    return f"{' / '.join(parts)} ({summary['runs']})"
 
 
 def _needs_graph(method: str) -> bool:

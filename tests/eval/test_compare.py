@@ -15,6 +15,8 @@ def folders(tmp_path_factory):
         extra = ["--set", "pos_walk_length=5"] if method == "nosmog" else []
         argv = ["distill", "--dataset", "csbm", "--method", method, "--seeds", "1", *QUICK, *extra]
         assert main([*argv, "--out", str(root / method)]) == 0
+    argv = ["distill", "--dataset", "csbm", "--setting", "inductive", "--seeds", "1", *QUICK]
+    assert main([*argv, "--out", str(root / "glnn-ind")]) == 0
     return root
 
 
@@ -57,3 +59,14 @@ def test_a_method_with_a_teacher_model_of_its_own_names_it(folders, tmp_path):
     header, _, row = compare_table([folders / "glnn", own]).strip().splitlines()
     assert header == "| dataset | setting | teacher | mlp | glnn | vqgraph |"
     assert "; own teacher vq-sage " in row.split(" | ")[-1]
+
+
+def test_each_row_shows_what_its_setting_reports(folders):
+    table = compare_table([folders / "glnn", folders / "glnn-ind"])
+    transductive, inductive = table.strip().splitlines()[2:]
+    assert transductive.startswith("| csbm | transductive | ") and " / " not in transductive
+    assert inductive.startswith("| csbm | inductive | ")
+    cells = inductive.strip("| ").split(" | ")[2:]  # teacher, mlp, glnn: "ind ± s / prod ± s (1)"
+    assert len(cells) == 3 and all(c.count(" ± ") == 2 and c.count(" / ") == 1 and c.endswith("(1)") for c in cells)
+    ind = compare_table([folders / "glnn-ind"], metric="ind").strip().splitlines()[2]
+    assert ind.split(" | ")[2] == cells[0].split(" / ")[0] + " (1)"  # the teacher's inductive accuracy
