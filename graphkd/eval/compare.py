@@ -39,7 +39,7 @@ def compare_table(folders: list[str | os.PathLike], metric: str = "auto") -> str
     if not folders:
         raise ValueError("compare_table needs at least one results folder")
     rows: dict[tuple[str, str], dict[str, str]] = {}
-    teachers: dict[tuple[str, str], tuple[dict, dict]] = {}
+    teachers: dict[tuple[str, str], tuple[dict, dict, dict]] = {}
     methods: list[str] = []
     for folder in folders:
         path = Path(folder) / "results.json"
@@ -59,14 +59,14 @@ def compare_table(folders: list[str | os.PathLike], metric: str = "auto") -> str
         if key in teachers and teachers[key][0]["name"] != teacher_name:  # the method's own kind of teacher
             own_teacher = _cell(by_model[teacher_name], keys, path, f"teacher ({teacher_name})")
         elif key in teachers:
-            first_spec, first = teachers[key]
+            first_spec, first, first_env = teachers[key]
             if first_spec != spec or not _agree(first, by_model[teacher_name], agree_key):
                 raise ValueError(
                     f"{folder}: its {teacher_name} teacher on {key[0]} ({key[1]}) differs from the row's first "
-                    "folder; compare methods distilled from the same teachers"
+                    "folder; compare methods distilled from the same teachers" + _hint(first_env, payload)
                 )
         else:
-            teachers[key] = (spec, by_model[teacher_name])
+            teachers[key] = (spec, by_model[teacher_name], payload.get("environment") or {})
             row["teacher"] = _cell(by_model[teacher_name], keys, path, f"teacher ({teacher_name})")
             row["mlp"] = _cell(by_model["mlp"], keys, path, "mlp")
         row[method] = _cell(by_model[method], keys, path, method)
@@ -108,6 +108,19 @@ def _needs_graph(method: str) -> bool:
 
     cls = METHODS.get(method)
     return bool(getattr(cls, "student_needs_graph", False))
+
+
+def _hint(first_env: dict, payload: dict) -> str:
+    # the same recipe and seeds train other teachers where floating-point sums run in another order
+    env = payload.get("environment") or {}
+    for field, what in (("cpu_threads", "CPU threads"), ("cuda", "GPU"), ("torch", "torch")):
+        if first_env.get(field) != env.get(field):
+            return (
+                f" (the runs differ in {what}: {first_env.get(field)} vs {env.get(field)}, which changes the order of "
+                "floating-point sums and so can change the teachers; rerun one of them like the other, e.g. with the "
+                "same OMP_NUM_THREADS)"
+            )
+    return ""
 
 
 def _agree(a: dict, b: dict, mean_key: str) -> bool:

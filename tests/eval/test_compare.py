@@ -43,7 +43,16 @@ def test_refuses_what_cannot_be_compared(folders, tmp_path):
     payload = json.loads((folders / "nosmog" / "results.json").read_text())
     payload["config"]["recipe"]["teacher"]["dropout"] = 0.1  # another teacher: not comparable
     (other / "results.json").write_text(json.dumps(payload))
-    with pytest.raises(ValueError, match="differs from the row's first folder"):
+    with pytest.raises(ValueError, match="differs from the row's first folder") as error:
+        compare_table([folders / "glnn", other])
+    assert "CPU threads" not in str(error.value)
+    payload["config"]["recipe"]["teacher"]["dropout"] = json.loads((folders / "glnn" / "results.json").read_text())[
+        "config"
+    ]["recipe"]["teacher"]["dropout"]
+    payload["summary"][0]["test_mean"] += 0.01  # same recipe, other teachers: on another number of threads
+    payload["environment"]["cpu_threads"] += 1
+    (other / "results.json").write_text(json.dumps(payload))
+    with pytest.raises(ValueError, match="differ in CPU threads: .* OMP_NUM_THREADS"):
         compare_table([folders / "glnn", other])
 
 
