@@ -27,7 +27,7 @@ def _cmd_datasets(args: argparse.Namespace) -> int:
 
 
 def _cmd_train(args: argparse.Namespace) -> int:
-    from ..eval import markdown_table, run_seeds, summarize, write_results
+    from ..eval import markdown_table, results_title, run_seeds, summarize, write_results
 
     seeds = args.seed_list if args.seed_list else list(range(args.seeds))
     model_kwargs = {
@@ -59,24 +59,21 @@ def _cmd_train(args: argparse.Namespace) -> int:
         dataset_kwargs=dataset_kwargs,
         per_model_kwargs=per_model,
     )
-    from ..datasets import dataset_info
-
-    split = args.split or dataset_info(args.dataset).splits[0]
-    title = f"{args.dataset} ({split} split), {len(seeds)} seed(s), checkpoint chosen on validation accuracy"
+    config = {
+        "command": "train",
+        "dataset": args.dataset,
+        "split": args.split,
+        "models": args.model,
+        "seeds": seeds,
+        "model": model_kwargs,
+        "trainer": {**trainer_kwargs, "progress": None},
+        "model_options": per_model,
+        "dataset_options": dataset_kwargs,
+        "root": args.root,
+    }
+    title = results_title(config)
     print(markdown_table(summarize(results), title))
     if args.out:
-        config = {
-            "command": "train",
-            "dataset": args.dataset,
-            "split": args.split,
-            "models": args.model,
-            "seeds": seeds,
-            "model": model_kwargs,
-            "trainer": {**trainer_kwargs, "progress": None},
-            "model_options": per_model,
-            "dataset_options": dataset_kwargs,
-            "root": args.root,
-        }
         folder = write_results(args.out, config, results, title)
         print(f"results written to {folder}/ (results.json, results.md, runs.csv)")
     return 0
@@ -95,7 +92,7 @@ def _log_seed(seed: int, rows) -> None:
 
 def _cmd_distill(args: argparse.Namespace) -> int:
     from ..datasets import dataset_info
-    from ..eval import markdown_table, run_distillation, summarize, write_results
+    from ..eval import markdown_table, results_title, run_distillation, summarize, write_results
     from ..recipes import get_recipe
 
     dataset_info(args.dataset)  # a wrong name fails here, before the recipe is printed
@@ -121,27 +118,21 @@ def _cmd_distill(args: argparse.Namespace) -> int:
         on_seed=_log_seed,
         export_dir=args.export,
     )
-    from ..datasets import dataset_info
-
-    split = args.split or dataset_info(args.dataset).splits[0]
-    title = (
-        f"{args.dataset} ({split} split, {args.setting}), {recipe.teacher.name} teacher -> {args.method}, "
-        f"{len(seeds)} seed(s), checkpoints chosen on validation accuracy"
-    )
+    config = {
+        "command": "distill",
+        "dataset": args.dataset,
+        "split": args.split,
+        "setting": args.setting,
+        "method": args.method,
+        "seeds": seeds,
+        "recipe": recipe.to_dict(),
+        "ind_fraction": args.ind_fraction,
+        "root": args.root,
+        "device": args.device,
+    }
+    title = results_title(config)
     print(markdown_table(summarize(results), title, baseline=recipe.teacher.name))
     if args.out:
-        config = {
-            "command": "distill",
-            "dataset": args.dataset,
-            "split": args.split,
-            "setting": args.setting,
-            "method": args.method,
-            "seeds": seeds,
-            "recipe": recipe.to_dict(),
-            "ind_fraction": args.ind_fraction,
-            "root": args.root,
-            "device": args.device,
-        }
         folder = write_results(args.out, config, results, title, baseline=recipe.teacher.name)
         print(f"results written to {folder}/ (results.json, results.md, runs.csv)")
     if args.export:
@@ -201,6 +192,15 @@ def _cmd_plot_tradeoff(args: argparse.Namespace) -> int:
     for p in sorted(points, key=lambda p: p.latency_ms):
         print(f"| {p.label} | {p.kind} | {p.accuracy:.2f} ± {p.accuracy_std:.2f} | {p.latency_ms:.3f} | {p.folder} |")
     print(f"plot written to {path}")
+    return 0
+
+
+def _cmd_merge(args: argparse.Namespace) -> int:
+    from ..eval.merge import merge_results
+
+    folder = merge_results(args.results, args.out)
+    print((folder / "results.md").read_text(), end="")
+    print(f"results written to {folder}/ (results.json, results.md, runs.csv)")
     return 0
 
 
@@ -394,6 +394,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--out", help="also write the table to this Markdown file")
     p.set_defaults(func=_cmd_compare)
+
+    p = sub.add_parser("merge", help="one results folder of an experiment run on disjoint seeds in several folders")
+    p.add_argument("results", nargs="+", help="results folders of `graphkd train/distill --out` (same config)")
+    p.add_argument("--out", required=True, help="the merged folder (results.json, results.md, runs.csv)")
+    p.set_defaults(func=_cmd_merge)
 
     p = sub.add_parser(
         "ogb",

@@ -21,6 +21,8 @@ _WHERE = {
     "OGBMetric": "ogb",
     "environment": "report",
     "markdown_table": "report",
+    "merge_results": "merge",
+    "results_title": "merge",
     "write_results": "report",
     "RunResult": "runs",
     "Summary": "runs",

@@ -85,16 +85,18 @@ def write_results(
     results: list[RunResult],
     title: str | None = None,
     baseline: str | None = None,
+    env: dict[str, Any] | None = None,
 ) -> Path:
     r"""Writes ``results.json`` (config, environment, summary, per-seed runs), ``results.md``
-    (the table) and ``runs.csv`` (one row per model and seed) into ``folder``, atomically."""
+    (the table) and ``runs.csv`` (one row per model and seed) into ``folder``, atomically.
+    ``env`` is what the runs were measured on (default: :func:`environment`, this process)."""
     from .runs import summarize
 
     folder = Path(folder)
     summaries = summarize(results)
     payload = {
         "config": config,
-        "environment": environment(),
+        "environment": environment() if env is None else env,
         "summary": [asdict(s) for s in summaries],
         "runs": [asdict(r) for r in results],
     }

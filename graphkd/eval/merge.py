@@ -1,0 +1,97 @@
+r"""Merge results folders of one experiment run on disjoint seeds (in several sessions or on
+several machines) into one folder, as if one command had run every seed."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from .report import write_results
+from .runs import RunResult
+
+__all__ = ["MATCHING_ENVIRONMENT", "merge_results", "results_title"]
+
+#: what two runs' environments must share to be merged: these decide the numbers (the order of
+#: floating-point sums depends on the thread count, and so can the trained models)
+MATCHING_ENVIRONMENT = ("graphkd", "torch", "python", "cpu_threads", "cuda")
+
+
+def results_title(config: dict[str, Any]) -> str:
+    r"""The title ``graphkd train`` / ``graphkd distill`` give the table of ``config``."""
+    from ..datasets import dataset_info
+
+    split = config.get("split") or dataset_info(config["dataset"]).splits[0]
+    seeds = len(config["seeds"])
+    if config.get("command") == "distill":
+        teacher = config["recipe"]["teacher"]["name"]
+        return (
+            f"{config['dataset']} ({split} split, {config['setting']}), {teacher} teacher -> {config['method']}, "
+            f"{seeds} seed(s), checkpoints chosen on validation accuracy"
+        )
+    return f"{config['dataset']} ({split} split), {seeds} seed(s), checkpoint chosen on validation accuracy"
+
+
+def merge_results(folders: list[str | os.PathLike], out: str | os.PathLike) -> Path:
+    r"""Writes into ``out`` the results folder of the union of ``folders``' seeds: the same
+    ``results.json`` (config with every seed, summary over all runs), ``results.md`` and
+    ``runs.csv`` as one ``graphkd train`` / ``graphkd distill --out`` over all the seeds would
+    write. The environment is the first folder's, with ``merged_from`` listing each folder,
+    its seeds and when it ran.
+
+    Args:
+        folders (list): two or more results folders (each with ``results.json``).
+        out (str or PathLike): the merged folder (written atomically, file by file).
+
+    Raises:
+        ValueError: fewer than two folders, a folder without results, configs that differ in
+            anything but their seeds, a seed in two folders, or environments that differ in
+            one of :data:`MATCHING_ENVIRONMENT` (those can change the numbers themselves).
+    """
+    if len(folders) < 2:
+        raise ValueError(f"merge_results needs at least two results folders, got {len(folders)}")
+    payloads = [_read(folder) for folder in folders]
+    first_config, first_env = payloads[0]["config"], payloads[0].get("environment") or {}
+    seen: dict[int, str] = {}
+    for folder, payload in zip(folders, payloads, strict=True):
+        config, env = payload["config"], payload.get("environment") or {}
+        keys = sorted(k for k in set(config) | set(first_config) if config.get(k) != first_config.get(k))
+        keys = [k for k in keys if k != "seeds"]
+        if keys:
+            raise ValueError(f"{folder}: its config differs from {folders[0]}'s in {keys}; merge one experiment's runs")
+        for key in MATCHING_ENVIRONMENT:
+            if env.get(key) != first_env.get(key):
+                raise ValueError(
+                    f"{folder} ran with {key}={env.get(key)!r} but {folders[0]} with {first_env.get(key)!r}; "
+                    f"that can change the numbers, so they are not merged (rerun with the same {key})"
+                )
+        for seed in config["seeds"]:
+            if seed in seen:
+                raise ValueError(f"seed {seed} is in both {seen[seed]} and {folder}; merge disjoint seeds")
+            seen[seed] = str(folder)
+    runs = sorted(
+        (RunResult(**row) for payload in payloads for row in payload["runs"]),
+        key=lambda run: run.seed,  # stable: a seed's models keep their order
+    )
+    config = {**first_config, "seeds": sorted(seen)}
+    merged_from = [
+        {"folder": str(folder), "seeds": p["config"]["seeds"], "time_utc": (p.get("environment") or {}).get("time_utc")}
+        for folder, p in zip(folders, payloads, strict=True)
+    ]
+    baseline = config["recipe"]["teacher"]["name"] if config.get("command") == "distill" else None
+    env = {**first_env, "merged_from": merged_from}
+    return write_results(out, config, runs, results_title(config), baseline=baseline, env=env)
+
+
+def _read(folder: str | os.PathLike) -> dict[str, Any]:
+    path = Path(folder) / "results.json"
+    if not path.is_file():
+        raise ValueError(f"{folder} has no results.json (write one with graphkd train/distill --out)")
+    try:
+        payload = json.loads(path.read_text())
+    except ValueError as err:
+        raise ValueError(f"{path} is not JSON ({err})") from err
+    if not isinstance(payload, dict) or not {"config", "runs"} <= set(payload) or "seeds" not in payload["config"]:
+        raise ValueError(f"{path} is not a graphkd results file (no config with seeds, or no runs)")
+    return payload
