@@ -1,3 +1,5 @@
+import copy
+
 import pytest
 import torch
 from torch_geometric.utils import add_self_loops, remove_self_loops
@@ -212,3 +214,22 @@ def test_bad_inputs(model, tiny_graph):
         plp_inputs(tiny_graph.x, 2, torch.tensor([0]), torch.tensor([1]), torch.arange(5))
     with pytest.raises(ValueError, match="cannot be indexed exactly"):
         plp_inputs(tiny_graph.x.half(), 2, torch.tensor([0]), torch.tensor([1]), torch.tensor([0, 1, 2, 3, 4, 5000]))
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+@pytest.mark.parametrize("density", [0.05, 0.3])  # the sparse CSR and the dense non-zero dropout paths
+def test_cuda_inference_matches_cpu_and_training_reaches_every_parameter(density):
+    torch.manual_seed(0)
+    n, f = 80, 30
+    feat = (torch.rand(n, f) < density).float() * torch.rand(n, f)
+    edge_index = torch.randint(0, n, (2, 400))
+    x = plp_inputs(feat, 3, torch.arange(6), torch.tensor([0, 1, 2, 0, 1, 2]), torch.arange(n))
+    model = PLP(f, 8, 3, n, num_layers=3, dropout=0.5, attention_dropout=0.3)
+    cpu = model.inference(x, edge_index)
+    gpu = copy.deepcopy(model).cuda()
+    assert torch.allclose(gpu.inference(x.cuda(), edge_index.cuda()).cpu(), cpu, atol=1e-5)
+    gpu.train()
+    nz = gpu.nonzeros(x.cuda()[:, :f])
+    assert nz is not None and nz.sparse == (density < 0.1)
+    gpu(x.cuda(), edge_index.cuda())[6:].sum().backward()
+    assert all(p.grad is not None and bool(torch.isfinite(p.grad).all()) for p in gpu.parameters())
