@@ -3,12 +3,11 @@ several machines) into one folder, as if one command had run every seed."""
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 from typing import Any
 
-from .report import write_results
+from .report import load_results_json, write_results
 from .runs import RunResult
 
 __all__ = ["MATCHING_ENVIRONMENT", "merge_results", "results_title"]
@@ -85,13 +84,7 @@ def merge_results(folders: list[str | os.PathLike], out: str | os.PathLike) -> P
 
 
 def _read(folder: str | os.PathLike) -> dict[str, Any]:
-    path = Path(folder) / "results.json"
-    if not path.is_file():
-        raise ValueError(f"{folder} has no results.json (write one with graphkd train/distill --out)")
-    try:
-        payload = json.loads(path.read_text())
-    except ValueError as err:
-        raise ValueError(f"{path} is not JSON ({err})") from err
+    path, payload = load_results_json(folder, "graphkd train/distill --out")
     if not isinstance(payload, dict) or not {"config", "runs"} <= set(payload) or "seeds" not in payload["config"]:
         raise ValueError(f"{path} is not a graphkd results file (no config with seeds, or no runs)")
     return payload

@@ -120,14 +120,24 @@ def read_distill_results(folder: str | os.PathLike) -> dict[str, Any]:
         ValueError: if the folder has no ``results.json``, the file is not JSON, or it holds no
             distillation config (method and recipe).
     """
-    path = Path(folder) / "results.json"
-    if not path.is_file():
-        raise ValueError(f"{folder} has no results.json (write one with graphkd distill --out)")
-    try:
-        payload = json.loads(path.read_text())
-    except ValueError as err:
-        raise ValueError(f"{path} is not JSON ({err})") from err
+    path, payload = load_results_json(folder, "graphkd distill --out")
     config = payload.get("config", {}) if isinstance(payload, dict) else {}
     if "method" not in config or "recipe" not in config or "summary" not in payload:
         raise ValueError(f"{path} is not a graphkd distill result (no method, recipe or summary)")
     return payload
+
+
+def load_results_json(folder: str | os.PathLike, writer: str) -> tuple[Path, Any]:
+    r"""The path and parsed contents of ``folder/results.json``; ``writer`` (the command that
+    writes one) goes into the error of a folder without it.
+
+    Raises:
+        ValueError: if the folder has no ``results.json`` or the file is not JSON.
+    """
+    path = Path(folder) / "results.json"
+    if not path.is_file():
+        raise ValueError(f"{folder} has no results.json (write one with {writer})")
+    try:
+        return path, json.loads(path.read_text())
+    except ValueError as err:
+        raise ValueError(f"{path} is not JSON ({err})") from err
