@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import torch
@@ -163,6 +164,14 @@ class VQGraph(Distiller):
                 f"the codebook {list(codebook.shape)} and the teacher's layer {self.teacher_layer} "
                 f"{list(teacher.shape)} must have one width (codes [K, D], embeddings [N, D]): is that layer "
                 "the one the teacher quantises?"
+            )
+        dead = float((teacher.detach().abs().sum(-1) == 0).float().mean())
+        if dead > 0.5:  # zero embeddings match every code alike: their token targets are uniform
+            warnings.warn(
+                f"{dead:.0%} of the teacher's layer-{self.teacher_layer} embeddings are zero, so their token "
+                "targets carry nothing: the tokenizer's layer died in training (e.g. a ReLU layer on raw, dense "
+                "features); retrain the teacher with norm='batch' (--set teacher.norm=batch)",
+                stacklevel=2,
             )
         self.codebook_ = F.normalize(torch.as_tensor(codebook, dtype=torch.float32), dim=-1)
         self.projection_ = projection(self.student.hidden_channels, codebook.size(1))

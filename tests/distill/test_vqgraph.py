@@ -50,7 +50,7 @@ def test_token_loss_is_zero_when_the_similarities_agree():
 def test_teacher_outputs_carry_the_codebook_through_save_and_load(trained, tmp_path):
     data, teacher, outs = trained
     codebook = outs.extra("codebook")
-    assert torch.equal(codebook, teacher.quantizer.codebook) and outs.hidden[0].shape == (data.num_nodes, 32)
+    assert torch.equal(codebook, teacher.quantizer.codebook.cpu()) and outs.hidden[0].shape == (data.num_nodes, 32)
     back = TeacherOutputs.load(outs.save(tmp_path / "t.pt"), data)
     assert torch.equal(back.extra("codebook"), codebook) and back.digest() == outs.digest()
     mapped = TeacherOutputs.load(outs.save_mmap(tmp_path / "mm"), data)
@@ -127,6 +127,9 @@ def test_mismatched_or_missing_teacher_signals_raise(trained):
     no_hidden = TeacherOutputs.compute(VQSAGE(16, 32, 4, codebook_size=8), data)
     with pytest.raises(ValueError, match="teacher layer 0 was not kept"):
         vqgraph().fit(data, no_hidden)
+    dead = dataclasses.replace(outs, hidden=[torch.zeros_like(outs.hidden[0])])  # a tokenizer whose layer died
+    with pytest.warns(UserWarning, match=r"100% of the teacher's layer-0 embeddings are zero.*teacher.norm=batch"):
+        vqgraph(epochs=1).fit(data, dead)
     with pytest.raises(ValueError, match="token_weight must be a finite number >= 0"):
         vqgraph(token_weight=-1)
     with pytest.raises(ValueError, match="token_temperature must be a finite number > 0"):
