@@ -304,7 +304,9 @@ def _ort_matmul_rate(size: int, repeats: int, threads: int | None) -> float:
     options = ort.SessionOptions()
     if threads is not None:
         options.intra_op_num_threads = threads
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]).SerializeToString()
+    # IR version 8 is opset 17's: helper.make_model would write the installed onnx's newest IR
+    # version, which an older onnxruntime refuses ("Unsupported model IR version")
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], ir_version=8).SerializeToString()
     session = ort.InferenceSession(model, options, providers=["CPUExecutionProvider"])
     a = rng.standard_normal((size, size), dtype=np.float32)
     for _ in range(2):

@@ -46,7 +46,8 @@ def init(backend: str | None = None, timeout_s: float = DEFAULT_TIMEOUT_S) -> tu
 
     Args:
         backend (str, optional): ``"gloo"`` (CPU) or ``"nccl"`` (one GPU per process); default:
-            NCCL when CUDA is available, else gloo.
+            NCCL when every process of this node has a GPU of its own (``LOCAL_WORLD_SIZE`` at
+            most the visible CUDA devices), else gloo on the CPUs.
         timeout_s (float, optional): how long any collective waits for the other processes
             before failing (default: :obj:`1800`). With gloo, a process that dies or hangs then
             fails the others with :class:`DistributedError` instead of blocking them forever;
@@ -55,7 +56,7 @@ def init(backend: str | None = None, timeout_s: float = DEFAULT_TIMEOUT_S) -> tu
 
     Raises:
         RuntimeError: outside ``torchrun`` (the environment is missing), naming the variables.
-        ValueError: for an unknown backend, or NCCL without CUDA.
+        ValueError: for an unknown backend, or NCCL without a CUDA device for this process.
     """
     if dist.is_initialized():
         return dist.get_rank(), dist.get_world_size()
@@ -67,12 +68,19 @@ def init(backend: str | None = None, timeout_s: float = DEFAULT_TIMEOUT_S) -> tu
         )
     if timeout_s is None or timeout_s <= 0:
         raise ValueError(f"timeout_s must be > 0 seconds, got {timeout_s!r}")
-    backend = backend or ("nccl" if torch.cuda.is_available() else "gloo")
+    backend = backend or ("nccl" if _gpu_per_process() else "gloo")
     if backend not in ("gloo", "nccl"):
         raise ValueError(f"Unknown backend {backend!r}; valid choices: gloo, nccl")
     if backend == "nccl":
         if not torch.cuda.is_available():
             raise ValueError("the nccl backend needs CUDA; use backend='gloo' on CPUs")
+        local_rank, devices = int(os.environ["LOCAL_RANK"]), torch.cuda.device_count()
+        if local_rank >= devices:
+            raise ValueError(
+                f"the nccl backend needs one GPU per process, but LOCAL_RANK is {local_rank} and "
+                f"{devices} CUDA device(s) are visible; start at most {devices} process(es) per node, "
+                "or use backend='gloo' (on the CPUs)"
+            )
         torch.cuda.set_device(int(os.environ["LOCAL_RANK"]))
         # a timed-out NCCL collective then aborts the process (the job fails) instead of hanging
         os.environ.setdefault("TORCH_NCCL_ASYNC_ERROR_HANDLING", "1")
@@ -105,10 +113,22 @@ def collective_device() -> torch.device:
 
 
 def default_device() -> torch.device:
-    r"""This process's device: ``cuda:<LOCAL_RANK>`` when CUDA is available, else the CPU."""
-    if torch.cuda.is_available():
+    r"""This process's device: ``cuda:<LOCAL_RANK>`` when every process of this node has a GPU of
+    its own (``LOCAL_WORLD_SIZE`` at most the visible CUDA devices), else the CPU; with NCCL,
+    always the process's GPU."""
+    if is_distributed() and dist.get_backend() == "nccl":
+        return torch.device("cuda", torch.cuda.current_device())
+    if _gpu_per_process():
         return torch.device("cuda", int(os.environ.get("LOCAL_RANK", 0)))
     return torch.device("cpu")
+
+
+def _gpu_per_process() -> bool:
+    r"""Whether CUDA is available with a device for each of this node's processes (two processes
+    on one GPU would need NCCL to share it, which it refuses)."""
+    if not torch.cuda.is_available():
+        return False
+    return int(os.environ.get("LOCAL_WORLD_SIZE", 1)) <= torch.cuda.device_count()
 
 
 @contextlib.contextmanager

@@ -29,9 +29,10 @@ def trained():
     return data, teacher, TeacherOutputs.compute(teacher, data)
 
 
-def cpf(data: Data, epochs: int = 30, **kwargs) -> CPF:
+def cpf(data: Data, epochs: int = 30, device: str | None = None, **kwargs) -> CPF:
     student = PLP(data.num_features, 16, data.num_classes, data.num_nodes, num_layers=4, dropout=0.2, **kwargs)
-    return CPF(student, trainer=Trainer(epochs=epochs, lr=0.01, weight_decay=0.0, patience=None, progress=False))
+    trainer = Trainer(epochs=epochs, lr=0.01, weight_decay=0.0, patience=None, progress=False, device=device)
+    return CPF(student, trainer=trainer)
 
 
 def test_fit_distils_and_selects_on_validation(trained):
@@ -43,7 +44,8 @@ def test_fit_distils_and_selects_on_validation(trained):
     acc = evaluate(method.student, graph)
     assert acc["train"] == 1.0 and acc["test"] > 0.6  # clamped training nodes; above chance (1/3)
     assert method.history_.best.val_acc == max(r.val_acc for r in method.history_.epochs)
-    assert torch.equal(method.predict(data), predict(method.student, graph))
+    # equal on a CPU; a GPU's sparse sums may differ in the last bits between two calls
+    assert torch.allclose(method.predict(data), predict(method.student, graph), atol=1e-5)
     assert repr(method) == "CPF(temperature=1.0)" and CPF.student_needs_graph
 
 
@@ -75,7 +77,8 @@ def test_same_seed_same_student(trained):
     states = []
     for _ in range(2):
         torch.manual_seed(1)  # the student's initial weights
-        states.append(cpf(data, epochs=5).fit(data, outs, seed=3).student.state_dict())
+        # on the CPU: a GPU's sparse sums are not bit-reproducible
+        states.append(cpf(data, epochs=5, device="cpu").fit(data, outs, seed=3).student.state_dict())
     assert all(torch.equal(states[0][k], states[1][k]) for k in states[0])
 
 
@@ -100,7 +103,7 @@ def test_inductive_held_out_labels_are_never_read(trained):
     tampered.y = torch.randint(0, 3, (full.num_nodes,))
     tampered.train_mask = full.train_mask | held
     again = method.transform(tampered, ids)
-    assert torch.equal(again.x, graph.x) and torch.equal(predict(method.student, again), logits)
+    assert torch.equal(again.x, graph.x) and torch.allclose(predict(method.student, again), logits, atol=1e-5)
     assert not torch.equal(logits[held], torch.nn.functional.one_hot(full.y[held], 3).float())
     # the protocol's latency path: a few nodes' answers need their K-hop neighbourhood only
     rows = held.nonzero().flatten()[:3]

@@ -29,6 +29,22 @@ def test_init_outside_torchrun_names_the_missing_variables(monkeypatch):
         gd.init()
 
 
+def test_more_processes_than_gpus_fall_back_to_the_cpu_and_nccl_is_refused(monkeypatch):
+    from graphkd.distributed import context
+
+    env = {"RANK": "1", "WORLD_SIZE": "2", "LOCAL_RANK": "1", "LOCAL_WORLD_SIZE": "2"}
+    env.update(MASTER_ADDR="127.0.0.1", MASTER_PORT="29500")
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 1)
+    assert context.default_device() == torch.device("cpu")  # 2 processes, 1 GPU: gloo on the CPUs
+    with pytest.raises(ValueError, match="one GPU per process, but LOCAL_RANK is 1 and 1 CUDA device"):
+        context.init("nccl")
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 2)
+    assert context.default_device() == torch.device("cuda", 1)
+
+
 def test_launcher_outside_torchrun_fails_with_exit_code_2(monkeypatch, tmp_path, capsys):
     monkeypatch.delenv("RANK", raising=False)
     assert launch(["--out", str(tmp_path)]) == 2

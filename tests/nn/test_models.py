@@ -57,7 +57,7 @@ def test_mlp_ignores_graph():
     x, ei = _graph()
     mlp = MLP(6, 8, 3).eval()
     assert torch.equal(mlp(x), mlp(x, ei))
-    assert torch.equal(mlp.inference(x, batch_size=5), mlp(x))
+    assert torch.allclose(mlp.inference(x, batch_size=5), mlp(x), atol=1e-6)  # BLAS may block batches apart
 
 
 def test_gnn_uses_graph():
