@@ -81,7 +81,7 @@ def init(backend: str | None = None, timeout_s: float = DEFAULT_TIMEOUT_S) -> tu
                 f"{devices} CUDA device(s) are visible; start at most {devices} process(es) per node, "
                 "or use backend='gloo' (on the CPUs)"
             )
-        torch.cuda.set_device(int(os.environ["LOCAL_RANK"]))
+        torch.cuda.set_device(local_rank)
         # a timed-out NCCL collective then aborts the process (the job fails) instead of hanging
         os.environ.setdefault("TORCH_NCCL_ASYNC_ERROR_HANDLING", "1")
     dist.init_process_group(backend, timeout=timedelta(seconds=timeout_s))

@@ -22,7 +22,7 @@ _WHERE = {
     "environment": "report",
     "markdown_table": "report",
     "merge_results": "merge",
-    "results_title": "merge",
+    "results_title": "report",
     "write_results": "report",
     "RunResult": "runs",
     "Summary": "runs",

@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 
 from .plot import METRICS
-from .report import read_distill_results
+from .report import NUMERIC_ENVIRONMENT, read_distill_results
 
 __all__ = ["compare_table"]
 
@@ -113,7 +113,7 @@ def _needs_graph(method: str) -> bool:
 def _hint(first_env: dict, payload: dict) -> str:
     # the same recipe and seeds train other teachers where floating-point sums run in another order
     env = payload.get("environment") or {}
-    for field, what in (("cpu_threads", "CPU threads"), ("cuda", "GPU"), ("torch", "torch")):
+    for field, what in NUMERIC_ENVIRONMENT.items():
         if first_env.get(field) != env.get(field):
             return (
                 f" (the runs differ in {what}: {first_env.get(field)} vs {env.get(field)}, which changes the order of "

@@ -7,29 +7,14 @@ import os
 from pathlib import Path
 from typing import Any
 
-from .report import load_results_json, write_results
+from .report import NUMERIC_ENVIRONMENT, load_results_json, results_title, write_results
 from .runs import RunResult
 
-__all__ = ["MATCHING_ENVIRONMENT", "merge_results", "results_title"]
+__all__ = ["MATCHING_ENVIRONMENT", "merge_results"]
 
-#: what two runs' environments must share to be merged: these decide the numbers (the order of
-#: floating-point sums depends on the thread count, and so can the trained models)
-MATCHING_ENVIRONMENT = ("graphkd", "torch", "python", "cpu_threads", "cuda")
-
-
-def results_title(config: dict[str, Any]) -> str:
-    r"""The title ``graphkd train`` / ``graphkd distill`` give the table of ``config``."""
-    from ..datasets import dataset_info
-
-    split = config.get("split") or dataset_info(config["dataset"]).splits[0]
-    seeds = len(config["seeds"])
-    if config.get("command") == "distill":
-        teacher = config["recipe"]["teacher"]["name"]
-        return (
-            f"{config['dataset']} ({split} split, {config['setting']}), {teacher} teacher -> {config['method']}, "
-            f"{seeds} seed(s), checkpoints chosen on validation accuracy"
-        )
-    return f"{config['dataset']} ({split} split), {seeds} seed(s), checkpoint chosen on validation accuracy"
+#: what two runs' environments must share to be merged: the fields that can change the numbers
+#: (:data:`graphkd.eval.report.NUMERIC_ENVIRONMENT`)
+MATCHING_ENVIRONMENT = tuple(NUMERIC_ENVIRONMENT)
 
 
 def merge_results(folders: list[str | os.PathLike], out: str | os.PathLike) -> Path:

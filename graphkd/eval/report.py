@@ -17,7 +17,25 @@ import torch
 from ..utils.io import atomic_write_text
 from .runs import RunResult, Summary
 
-__all__ = ["environment", "markdown_table", "read_distill_results", "write_results"]
+__all__ = [
+    "NUMERIC_ENVIRONMENT",
+    "environment",
+    "markdown_table",
+    "read_distill_results",
+    "results_title",
+    "write_results",
+]
+
+#: the :func:`environment` fields that can change the numbers themselves (the order of
+#: floating-point sums follows the thread count, the device and the library versions, and so can
+#: the trained models), each with the words an error uses for it
+NUMERIC_ENVIRONMENT = {
+    "cpu_threads": "CPU threads",
+    "cuda": "GPU",
+    "torch": "torch",
+    "python": "python",
+    "graphkd": "graphkd",
+}
 
 
 def markdown_table(summaries: list[Summary], title: str | None = None, baseline: str | None = None) -> str:
@@ -77,6 +95,21 @@ def environment() -> dict[str, Any]:
         "cuda": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
         "time_utc": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     }
+
+
+def results_title(config: dict[str, Any]) -> str:
+    r"""The title ``graphkd train`` / ``graphkd distill`` give the table of ``config``."""
+    from ..datasets import dataset_info
+
+    split = config.get("split") or dataset_info(config["dataset"]).splits[0]
+    seeds = len(config["seeds"])
+    if config.get("command") == "distill":
+        teacher = config["recipe"]["teacher"]["name"]
+        return (
+            f"{config['dataset']} ({split} split, {config['setting']}), {teacher} teacher -> {config['method']}, "
+            f"{seeds} seed(s), checkpoints chosen on validation accuracy"
+        )
+    return f"{config['dataset']} ({split} split), {seeds} seed(s), checkpoint chosen on validation accuracy"
 
 
 def write_results(
