@@ -173,8 +173,12 @@ TEACHERS: dict[str, ModelSpec] = {
 }
 
 
-def _mlp(lr: float, wd: float, dropout: float, epochs: int = 500, patience: int = 100) -> ModelSpec:
-    return ModelSpec("mlp", 128, 2, dropout, lr=lr, weight_decay=wd, epochs=epochs, patience=patience)
+def _mlp(
+    lr: float, wd: float, dropout: float, epochs: int = 500, patience: int = 100, batch_size: int | None = None
+) -> ModelSpec:
+    return ModelSpec(
+        "mlp", 128, 2, dropout, lr=lr, weight_decay=wd, epochs=epochs, patience=patience, batch_size=batch_size
+    )
 
 
 def _ogb_sage(dropout: float, lr: float, batch_size: int) -> ModelSpec:
@@ -240,8 +244,8 @@ RECIPES: dict[str, dict[str, Recipe]] = {
             "glnn",
             "cpf-a-computer",
             _SAGE,
-            dataclasses.replace(_mlp(0.001, 0.002, 0.3, 200, 50), batch_size=512),
-            source=_GLNN_PUBLISHED + "; batches of 512 as train_student.py",
+            _mlp(0.001, 0.002, 0.3, 200, 50, batch_size=512),
+            source=_GLNN_PUBLISHED,
         ),
         "cpf-a-photo": Recipe("glnn", "cpf-a-photo", _SAGE, _mlp(0.005, 0.002, 0.3, 200, 50), source=_GLNN_PUBLISHED),
         # GLNN on OGB (train.conf.yaml and experiments/*_arxiv.sh, *_products.sh): a 3-layer SAGE
