@@ -50,7 +50,8 @@ METHOD_KEYS = ("lam", "temperature")
 
 
 def parse_grid(text: str) -> list[dict]:
-    r"""``"lr=0.01,0.005 dropout=0.3"`` -> every combination; ``teacher.<key>`` axes retrain the teacher."""
+    r"""``"lr=0.01,0.005 dropout=0.3"`` -> every combination; ``teacher.<key>`` axes retrain the teacher;
+    ``batch_size=none`` (or ``fanout=none``) means full-batch."""
     axes = {}
     for item in text.split():
         key, _, values = item.partition("=")
@@ -59,7 +60,9 @@ def parse_grid(text: str) -> list[dict]:
             valid = STUDENT_KEYS + METHOD_KEYS + tuple(f"teacher.{k}" for k in STUDENT_KEYS)
             raise ValueError(f"Unknown grid key {key!r}; valid: {', '.join(valid)}")
         cast = int if field in ("epochs", "patience", "hidden_channels", "batch_size", "fanout") else float
-        axes[key] = [cast(v) for v in values.split(",")]
+        # "none" for batch_size / fanout: full-batch training (the recipe's default when unset)
+        nullable = field in ("batch_size", "fanout")
+        axes[key] = [None if nullable and v.lower() == "none" else cast(v) for v in values.split(",")]
     return [dict(zip(axes, point, strict=True)) for point in itertools.product(*axes.values())]
 
 
@@ -154,7 +157,7 @@ def main(argv: list[str] | None = None) -> list[dict]:
     keys = list(results[0])[:-3]
     table = [f"| {' | '.join(keys)} | score ({metric}) | observed val |", "|" + "---|" * (len(keys) + 2)]
     for row in results:
-        cells = " | ".join(f"{row[k]:g}" for k in keys)
+        cells = " | ".join("none" if row[k] is None else f"{row[k]:g}" for k in keys)
         table.append(f"| {cells} | {row['score']:.2f} ± {row['score_std']:.2f} | {row['val']:.2f} |")
     write_result(args.out, stem, payload, table)
     return results
