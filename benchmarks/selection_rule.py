@@ -40,32 +40,31 @@ from graphkd.train import History, Trainer
 from graphkd.utils import seed_everything
 
 
-def validation_rule(history: History, patience: int | None) -> int:
-    r"""The epoch :class:`graphkd.train.Trainer` keeps: best validation accuracy, ties to the
-    earlier epoch, stopping after ``patience`` epochs without a better one."""
+def _replay(history: History, patience: int | None, field: str, ties_to_later: bool) -> int:
+    r"""The epoch an early-stopping loop keeps when it tracks ``field`` of each record: a new best
+    resets the wait (on ties too when ``ties_to_later``); ``patience`` waits end the run."""
     best, chosen, waited = float("-inf"), -1, 0
     for record in history.epochs:
-        if record.val_acc > best:
-            best, chosen, waited = record.val_acc, record.epoch, 0
+        score = getattr(record, field)
+        if score > best or (ties_to_later and score == best):
+            best, chosen, waited = score, record.epoch, 0
         else:
             waited += 1
         if patience is not None and waited >= patience:
             break
     return chosen
+
+
+def validation_rule(history: History, patience: int | None) -> int:
+    r"""The epoch :class:`graphkd.train.Trainer` keeps: best validation accuracy, ties to the
+    earlier epoch, stopping after ``patience`` epochs without a better one."""
+    return _replay(history, patience, "val_acc", ties_to_later=False)
 
 
 def vqgraph_rule(history: History, patience: int | None) -> int:
     r"""The epoch VQGraph's released transductive student code keeps: best *test* accuracy
-    (``>=``: ties to the later epoch), stopping after ``patience`` epochs without one."""
-    best, chosen, waited = 0.0, -1, 0
-    for record in history.epochs:
-        if record.test_acc >= best:
-            best, chosen, waited = record.test_acc, record.epoch, 0
-        else:
-            waited += 1
-        if patience is not None and waited >= patience:
-            break
-    return chosen
+    (``acc >= best_acc``: ties to the later epoch), stopping after ``patience`` epochs without one."""
+    return _replay(history, patience, "test_acc", ties_to_later=True)
 
 
 def student_history(method: str, dataset: str, seed: int) -> tuple[History, int | None]:
