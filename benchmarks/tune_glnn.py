@@ -62,7 +62,11 @@ def parse_grid(text: str) -> list[dict]:
         cast = int if field in ("epochs", "patience", "hidden_channels", "batch_size", "fanout") else float
         # "none" for batch_size / fanout: full-batch training (the recipe's default when unset)
         nullable = field in ("batch_size", "fanout")
-        axes[key] = [None if nullable and v.lower() == "none" else cast(v) for v in values.split(",")]
+        try:
+            axes[key] = [None if nullable and v.lower() == "none" else cast(v) for v in values.split(",")]
+        except ValueError:
+            kind = "integers" + (" or none" if nullable else "") if cast is int else "numbers"
+            raise ValueError(f"Grid key {key!r} takes {kind}, got {values!r}") from None
     return [dict(zip(axes, point, strict=True)) for point in itertools.product(*axes.values())]
 
 
