@@ -100,6 +100,7 @@ def main(argv: list[str] | None = None) -> list[dict]:
     args = parser.parse_args(argv)
 
     recipe = get_recipe(args.method, args.dataset, args.setting)
+    grid = parse_grid(args.grid)  # a bad grid fails here, before any graph is loaded or teacher trained
     graphs = {
         seed: tuning_graphs(args.dataset, args.setting, seed, args.val_holdout)
         for seed in range(args.first_seed, args.first_seed + args.seeds)
@@ -126,7 +127,7 @@ def main(argv: list[str] | None = None) -> list[dict]:
         return dataclasses.replace(outputs, logits=method.refined_logits_)
 
     results = []
-    for point in parse_grid(args.grid):
+    for point in grid:
         teacher_changes = {k: v for k, v in point.items() if k.startswith("teacher.")}
         student_changes = {f"student.{k}": v for k, v in point.items() if k in STUDENT_KEYS}
         method_changes = {k: v for k, v in point.items() if k in METHOD_KEYS}
