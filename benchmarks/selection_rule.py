@@ -31,13 +31,9 @@ from pathlib import Path
 
 from bench_io import write_result
 
-from graphkd.datasets import load
-from graphkd.distill import TeacherOutputs
-from graphkd.eval import METHODS
-from graphkd.nn import build_model
+from graphkd.eval import METHODS, run_distillation
 from graphkd.recipes import get_recipe
-from graphkd.train import History, Trainer
-from graphkd.utils import seed_everything
+from graphkd.train import History
 
 
 def _replay(history: History, patience: int | None, field: str, ties_to_later: bool) -> int:
@@ -71,21 +67,16 @@ def student_history(method: str, dataset: str, seed: int) -> tuple[History, int 
     r"""One seed of ``graphkd distill --method METHOD`` (transductive) whose student trains its
     whole epoch budget; returns its history and the recipe's student patience."""
     recipe = get_recipe(method, dataset)
-    data = load(dataset, seed=seed)
-    seed_everything(seed)
-    spec = recipe.teacher
-    teacher = build_model(spec.name, data.num_features, data.num_classes, **spec.model_kwargs())
-    Trainer(**spec.trainer_kwargs(), progress=False).fit(teacher, data, seed=seed)
-    seed_everything(seed)
-    student_kwargs = {**recipe.student.trainer_kwargs(), "patience": None}
-    distiller = METHODS[method].from_recipe(recipe, data, Trainer(**student_kwargs, progress=False))
-    signals = distiller.teacher_signals(teacher, data, seed)
-    layers = sorted({i % teacher.num_layers for i in distiller.teacher_layers()})
-    outputs = TeacherOutputs.compute(
-        teacher, data, hidden_layers=layers or None, extras=signals or None, dataset=dataset, seed=seed
+    histories: list[History] = []
+    run_distillation(
+        dataset,
+        [seed],
+        method,
+        recipe=recipe.override(**{"student.patience": None}),
+        timing_repeats=0,
+        on_student=lambda _, distiller: histories.append(distiller.history_),
     )
-    distiller.fit(data, outputs, seed=seed)
-    return distiller.history_, recipe.student.patience
+    return histories[0], recipe.student.patience
 
 
 def main(argv: list[str] | None = None) -> dict:

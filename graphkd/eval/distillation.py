@@ -16,7 +16,7 @@ import torch
 from torch_geometric.data import Data
 
 from ..datasets import inductive_split, load
-from ..distill import CPF, GLNN, KRD, NOSMOG, RefinedKD, TeacherOutputs, VQGraph
+from ..distill import CPF, GLNN, KRD, NOSMOG, Distiller, RefinedKD, TeacherOutputs, VQGraph
 from ..nn import build_model
 from ..nn.base import Model
 from ..recipes import ModelSpec, Recipe, get_recipe
@@ -49,6 +49,7 @@ def run_distillation(
     device: str | None = None,
     progress: bool | None = False,
     on_seed: Callable[[int, list[RunResult]], None] | None = None,
+    on_student: Callable[[int, Distiller], None] | None = None,
     workdir: str | os.PathLike | None = None,
     metric: Metric = accuracy,
     num_workers: int = 0,
@@ -95,6 +96,9 @@ def run_distillation(
         progress (bool, optional): progress bars (per epoch, and per batch in mini-batch mode).
         on_seed (callable, optional): called as ``on_seed(seed, rows)`` with each seed's rows
             (teacher, plain MLP, student) as soon as they exist, e.g. to log progress.
+        on_student (callable, optional): called as ``on_student(seed, distiller)`` once the
+            seed's student is trained, before it is evaluated, e.g. to read its per-epoch
+            ``distiller.history_``; not called for seeds a ``workdir`` had already finished.
         workdir (str, optional): where to keep checkpoints and finished rows (see above).
         metric (callable, optional): the score of every split, used to choose checkpoints too,
             e.g. OGB's evaluator (:class:`graphkd.eval.OGBMetric`) (default: accuracy).
@@ -175,6 +179,8 @@ def run_distillation(
         if teacher_outputs_dir is not None:
             outputs.save(Path(teacher_outputs_dir) / f"{name}-{setting}-seed{seed}.pt")
         distiller.fit(observed, outputs, seed=seed, checkpoint=_file(folder, "student.ckpt"))
+        if on_student is not None:
+            on_student(seed, distiller)
         student = distiller.student
         # the graph as the student reads it (e.g. with NOSMOG's positional features)
         observed_s = distiller.transform(observed)

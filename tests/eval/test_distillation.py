@@ -39,6 +39,25 @@ def test_workdir_makes_seeds_resumable_and_skips_finished_ones(tmp_path, monkeyp
     assert replace(resumed[5], train_time_s=0) == replace(rows[5], train_time_s=0)  # the student trained again
 
 
+def test_on_student_sees_each_trained_student_and_its_history(tmp_path):
+    seen = []
+
+    def on_student(seed, distiller):
+        history = distiller.history_
+        seen.append((seed, len(history.epochs), history.best_epoch, history.best.test_acc))
+
+    rows = run_distillation("csbm", [0, 1], recipe=RECIPE, workdir=tmp_path, timing_repeats=0, on_student=on_student)
+    assert [s for s, *_ in seen] == [0, 1]
+    assert all(n == 6 for _, n, _, _ in seen)  # the recipe's 6 epochs, all recorded
+    # the reported student rows are read off the very histories the callback saw
+    students = [r for r in rows if r.model == "glnn"]
+    assert [(r.seed, r.epochs_run, r.best_epoch, r.test_acc) for r in students] == seen
+    # seeds the workdir had finished are not trained again, so no callback for them
+    seen.clear()
+    run_distillation("csbm", [0, 1], recipe=RECIPE, workdir=tmp_path, on_student=on_student)
+    assert seen == []
+
+
 def test_workdir_of_another_run_is_refused(tmp_path):
     run_distillation("csbm", [0], recipe=RECIPE, workdir=tmp_path, timing_repeats=0)
     with pytest.raises(ValueError, match=r"holds the results of another run \(differs in: recipe\)"):
