@@ -23,7 +23,7 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) install -q --upgrade pip
 	$(PIP) install -q $(TORCH_INDEX) "$(TORCH_SPEC)"
-	$(PIP) install -q -e ".[test,deploy,plot]"
+	$(PIP) install -q -e ".[test,deploy,plot,gensim]"
 	if [ -d "$(WHEELS)" ]; then $(PIP) install -q --find-links "$(WHEELS)" torch-scatter==2.1.2 torch-sparse==0.6.18; fi
 	touch $(STAMP)
 

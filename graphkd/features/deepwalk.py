@@ -1,14 +1,18 @@
 r"""DeepWalk node embeddings in plain PyTorch: uniform random walks and skip-gram with negative
-sampling (no torch-cluster, pyg-lib or gensim needed)."""
+sampling (no torch-cluster, pyg-lib or gensim needed); gensim's word2vec as an optional backend."""
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 from torch import Tensor
 
 from ..sampling.csc import CSC
 
-__all__ = ["deepwalk", "random_walks", "walk_pairs"]
+__all__ = ["DEEPWALK_BACKENDS", "deepwalk", "random_walks", "walk_pairs"]
+
+#: skip-gram trainers of :func:`deepwalk`
+DEEPWALK_BACKENDS = ("torch", "gensim")
 
 
 def random_walks(
@@ -84,6 +88,7 @@ def deepwalk(
     lr: float = 0.025,
     self_loops: bool = True,
     seed: int = 0,
+    backend: str = "torch",
 ) -> Tensor:
     r"""DeepWalk (`Perozzi et al., KDD 2014 <https://arxiv.org/abs/1403.6652>`_): node embeddings
     from skip-gram over uniform random walks, with negative sampling (word2vec's objective),
@@ -103,7 +108,12 @@ def deepwalk(
 
     NOSMOG computes these embeddings with gensim's ``Word2Vec`` (skip-gram, hierarchical
     softmax plus negative sampling, one pair at a time); graphkd trains the negative-sampling
-    objective alone, on batches of pairs, in PyTorch.
+    objective alone, on batches of pairs, in PyTorch. ``backend="gensim"`` trains NOSMOG's way
+    instead: one draw of walks, then ``epochs`` passes of gensim's skip-gram over it, with
+    hierarchical softmax and ``negatives`` negative samples, one worker, the learning rate falling
+    from ``lr`` to ``lr / 1e4``, seeded by ``seed`` (gensim 4 draws its initial vectors from a
+    generator seeded with it, so the embeddings do not depend on Python's hash seed).
+    ``batch_size`` does not apply. It needs ``pip install gensim`` (``graphkd[gensim]``).
 
     Args:
         edge_index (Tensor): ``[2, E]`` edges.
@@ -116,6 +126,8 @@ def deepwalk(
         batch_size (int, optional): pairs per SGD step (default: :obj:`1024`).
         lr (float, optional): initial learning rate (default: :obj:`0.025`, word2vec's).
         seed (int, optional): seeds walks, negatives and initialisation (default: :obj:`0`).
+        backend (str, optional): ``"torch"`` (graphkd's trainer) or ``"gensim"`` (gensim's
+            ``Word2Vec``, as NOSMOG) (default: :obj:`"torch"`).
 
     Returns:
         Tensor: ``[num_nodes, embedding_dim]`` embeddings (float32, CPU).
@@ -127,8 +139,13 @@ def deepwalk(
         raise ValueError(f"negatives must be a non-negative integer, got {negatives!r}")
     if not lr > 0:
         raise ValueError(f"lr must be > 0, got {lr}")
+    if backend not in DEEPWALK_BACKENDS:
+        raise ValueError(f"Unknown DeepWalk backend {backend!r}; valid choices: {', '.join(DEEPWALK_BACKENDS)}")
     edge_index = edge_index.cpu()
     gen = torch.Generator().manual_seed(seed)
+    if backend == "gensim":  # NOSMOG's way: one draw of walks, ``epochs`` passes over it
+        walks = random_walks(edge_index, num_nodes, walk_length, walks_per_node, self_loops, gen)
+        return _gensim_skipgram(walks, num_nodes, embedding_dim, window, epochs, negatives, lr, seed)
     # word2vec's initialisation: small random centre vectors, zero context vectors
     centre = (torch.rand(num_nodes, embedding_dim, generator=gen) - 0.5) / embedding_dim
     context = torch.zeros(num_nodes, embedding_dim)
@@ -164,6 +181,33 @@ def deepwalk(
             _step(centre, u, grad_z, rate)
             _step(context, torch.cat(ctx_ids), torch.cat(ctx_grads), rate)
     return centre
+
+
+def _gensim_skipgram(
+    walks: Tensor, num_nodes: int, dim: int, window: int, epochs: int, negatives: int, lr: float, seed: int
+) -> Tensor:
+    r"""gensim's skip-gram (hierarchical softmax + negative sampling), ``epochs`` passes over
+    ``walks``; every node starts walks, so every node has a vector."""
+    try:
+        from gensim.models import Word2Vec
+    except ImportError as err:  # an optional dependency
+        raise ImportError("deepwalk(backend='gensim') needs gensim: pip install gensim") from err
+    sentences = [[str(v) for v in walk] for walk in walks.tolist()]
+    model = Word2Vec(
+        sentences,
+        vector_size=dim,
+        window=window,
+        min_count=0,
+        sg=1,
+        hs=1,
+        negative=negatives,
+        alpha=lr,
+        min_alpha=lr * 1e-4,
+        workers=1,
+        epochs=epochs,
+        seed=seed,
+    )
+    return torch.from_numpy(np.stack([model.wv[str(i)] for i in range(num_nodes)]).astype(np.float32))
 
 
 def _step(table: Tensor, ids: Tensor, grads: Tensor, rate: float) -> None:

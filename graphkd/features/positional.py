@@ -12,7 +12,7 @@ from torch_geometric.data import Data
 from torch_geometric.utils import scatter
 
 from ..datasets.validate import node_ids
-from .deepwalk import deepwalk
+from .deepwalk import DEEPWALK_BACKENDS, deepwalk
 
 __all__ = ["PositionalFeatures"]
 
@@ -42,11 +42,21 @@ class PositionalFeatures:
         embedding_dim (int, optional): width of :math:`\mathbf{P}` (default: :obj:`64`).
         **deepwalk_kwargs: further arguments of :func:`~graphkd.features.deepwalk`
             (``walk_length``, ``walks_per_node``, ``window``, ``epochs``, ``negatives``,
-            ``batch_size``, ``lr``, ``self_loops``).
+            ``batch_size``, ``lr``, ``self_loops``, ``backend``).
     """
 
     #: the :func:`~graphkd.features.deepwalk` arguments it passes on
-    DEEPWALK_ARGS = ("walk_length", "walks_per_node", "window", "epochs", "negatives", "batch_size", "lr", "self_loops")
+    DEEPWALK_ARGS = (
+        "walk_length",
+        "walks_per_node",
+        "window",
+        "epochs",
+        "negatives",
+        "batch_size",
+        "lr",
+        "self_loops",
+        "backend",
+    )
 
     def __init__(self, embedding_dim: int = 64, **deepwalk_kwargs: Any) -> None:
         unknown = sorted(set(deepwalk_kwargs) - set(self.DEEPWALK_ARGS))
@@ -54,6 +64,9 @@ class PositionalFeatures:
             raise ValueError(f"Unknown DeepWalk argument(s) {unknown}; valid: {', '.join(sorted(self.DEEPWALK_ARGS))}")
         if not isinstance(embedding_dim, int) or embedding_dim < 1:
             raise ValueError(f"embedding_dim must be a positive integer, got {embedding_dim!r}")
+        backend = deepwalk_kwargs.get("backend", "torch")
+        if backend not in DEEPWALK_BACKENDS:  # before any training, not at fit time
+            raise ValueError(f"Unknown DeepWalk backend {backend!r}; valid choices: {', '.join(DEEPWALK_BACKENDS)}")
         self.embedding_dim = embedding_dim
         self.deepwalk_kwargs = deepwalk_kwargs
 

@@ -138,3 +138,8 @@ def test_recipe_parameters_are_checked():
         NOSMOG.from_recipe(recipe.override(pos_dim=True), data)
     assert NOSMOG.from_recipe(recipe.override(pos_dim=0), data).positional is None
     assert NOSMOG.from_recipe(recipe, data).student.in_channels == data.num_features + 64
+    # DeepWalk's trainer is a recipe parameter too, checked when the distiller is built
+    gensim = dataclasses.replace(recipe, params={**recipe.params, "pos_backend": "gensim"})
+    assert NOSMOG.from_recipe(gensim, data).positional.deepwalk_kwargs["backend"] == "gensim"
+    with pytest.raises(ValueError, match="Unknown DeepWalk backend 'w2v'"):
+        NOSMOG.from_recipe(dataclasses.replace(recipe, params={**recipe.params, "pos_backend": "w2v"}), data)

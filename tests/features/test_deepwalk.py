@@ -52,6 +52,20 @@ def test_deepwalk_separates_communities_and_is_seeded():
     assert torch.equal(z, deepwalk(edge_index, 16, seed=0, **kwargs))
 
 
+def test_gensim_backend_separates_communities_and_is_seeded():
+    pytest.importorskip("gensim")
+    edge_index = two_cliques()
+    kwargs = {"embedding_dim": 16, "walk_length": 20, "walks_per_node": 20, "window": 3, "epochs": 5}
+    z = deepwalk(edge_index, 16, seed=0, backend="gensim", **kwargs)
+    assert z.shape == (16, 16) and z.dtype == torch.float32 and torch.isfinite(z).all()
+    cos = F.normalize(z, dim=1) @ F.normalize(z, dim=1).t()
+    same = torch.block_diag(torch.ones(8, 8), torch.ones(8, 8)).bool() & ~torch.eye(16, dtype=torch.bool)
+    other = ~torch.block_diag(torch.ones(8, 8), torch.ones(8, 8)).bool()
+    assert cos[same].mean() > cos[other].mean() + 0.5
+    assert torch.equal(z, deepwalk(edge_index, 16, seed=0, backend="gensim", **kwargs))
+    assert not torch.equal(z, deepwalk(edge_index, 16, seed=1, backend="gensim", **kwargs))
+
+
 @pytest.mark.parametrize(
     "kwargs, message",
     [
@@ -61,6 +75,7 @@ def test_deepwalk_separates_communities_and_is_seeded():
         ({"embedding_dim": 0}, "embedding_dim must be a positive integer"),
         ({"negatives": -1}, "negatives must be a non-negative integer"),
         ({"lr": 0.0}, "lr must be > 0"),
+        ({"backend": "word2vec"}, "Unknown DeepWalk backend 'word2vec'; valid choices: torch, gensim"),
     ],
 )
 def test_bad_arguments(kwargs, message):

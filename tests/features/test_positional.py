@@ -41,6 +41,8 @@ def test_errors(tiny_graph):
         PositionalFeatures(4).embed(tiny_graph)
     with pytest.raises(ValueError, match="Unknown DeepWalk argument"):
         PositionalFeatures(4, walks=3)
+    with pytest.raises(ValueError, match="Unknown DeepWalk backend 'gensimm'; valid choices: torch, gensim"):
+        PositionalFeatures(4, backend="gensimm")
     pos = PositionalFeatures(4, walk_length=5).fit(tiny_graph.subgraph(torch.tensor([0, 1, 2])))
     with pytest.raises(ValueError, match="cover 3 nodes but the graph has 6"):
         pos.embed(tiny_graph)
