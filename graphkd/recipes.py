@@ -288,7 +288,9 @@ RECIPES: dict[str, dict[str, Recipe]] = {
 # (dropout 0.8, embeddings after the activation, norms ~7) gave Gram entries ~50 and an RSD term
 # that swamped the soft labels (cpf-cora seed 1: validation 24% instead of 84%). DeepWalk: walk
 # length and window as released, 64 dimensions, 5 walks per node (graphkd's negative-sampling
-# DeepWalk needs more walks than gensim's for the same quality).
+# DeepWalk needs more walks than gensim's for the same quality), trained by graphkd's own
+# skip-gram (pos_backend "torch"; "gensim" trains it with gensim's word2vec, as NOSMOG does:
+# benchmarks/nosmog_deepwalk.py compares the two).
 RECIPES["nosmog"] = {
     f"{dataset}{suffix}": Recipe(
         "nosmog",
@@ -308,6 +310,7 @@ RECIPES["nosmog"] = {
             "pos_walks_per_node": 5,
             "pos_window": window,
             "pos_epochs": 1,
+            "pos_backend": "torch",
         },
     )
     for dataset, suffix, dropout, rsd, eps, walk, window in (
@@ -338,6 +341,7 @@ RECIPES["nosmog"]["default"] = Recipe(
         "pos_walks_per_node": 5,
         "pos_window": 5,
         "pos_epochs": 1,
+        "pos_backend": "torch",
     },
 )
 
