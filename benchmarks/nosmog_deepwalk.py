@@ -47,7 +47,8 @@ def main(argv: list[str] | None = None) -> dict:
     torch.set_num_threads(args.threads)
     seeds = list(range(args.seeds))
     base = get_recipe("nosmog", args.dataset)
-    walk = {k.removeprefix("pos_"): v for k, v in base.params.items() if k.startswith("pos_") and k != "pos_dim"}
+    skip = ("pos_dim", "pos_backend")
+    walk = {k.removeprefix("pos_"): v for k, v in base.params.items() if k.startswith("pos_") and k not in skip}
     graph = load(args.dataset, seed=0)
 
     results, recipes = {}, {}
