@@ -120,6 +120,12 @@ def _hint(first_env: dict, payload: dict) -> str:
                 "floating-point sums and so can change the teachers; rerun one of them like the other, e.g. with the "
                 "same OMP_NUM_THREADS)"
             )
+    if first_env.get("platform") and env.get("platform") and first_env["platform"] != env["platform"]:
+        return (
+            f" (the runs ran on different machines: {first_env['platform']} vs {env['platform']}; another CPU can "
+            "sum in another order and so train other teachers from the same recipe and seeds; rerun one of them on "
+            "the other's machine)"
+        )
     return ""
 
 

@@ -54,6 +54,11 @@ def test_refuses_what_cannot_be_compared(folders, tmp_path):
     (other / "results.json").write_text(json.dumps(payload))
     with pytest.raises(ValueError, match="differ in CPU threads: .* OMP_NUM_THREADS"):
         compare_table([folders / "glnn", other])
+    payload["environment"]["cpu_threads"] -= 1  # same threads, another machine
+    payload["environment"]["platform"] += "-elsewhere"
+    (other / "results.json").write_text(json.dumps(payload))
+    with pytest.raises(ValueError, match="ran on different machines: .*-elsewhere; another CPU"):
+        compare_table([folders / "glnn", other])
 
 
 def test_a_method_with_a_teacher_model_of_its_own_names_it(folders, tmp_path):
