@@ -1,3 +1,5 @@
+import sys
+
 import pytest
 import torch
 import torch.nn.functional as F
@@ -64,6 +66,12 @@ def test_gensim_backend_separates_communities_and_is_seeded():
     assert cos[same].mean() > cos[other].mean() + 0.5
     assert torch.equal(z, deepwalk(edge_index, 16, seed=0, backend="gensim", **kwargs))
     assert not torch.equal(z, deepwalk(edge_index, 16, seed=1, backend="gensim", **kwargs))
+
+
+def test_gensim_backend_without_gensim_says_how_to_install_it(monkeypatch):
+    monkeypatch.setitem(sys.modules, "gensim.models", None)  # as if gensim were not installed
+    with pytest.raises(ImportError, match=r"backend='gensim'\) needs gensim: pip install gensim"):
+        deepwalk(two_cliques(), 16, embedding_dim=4, walk_length=5, backend="gensim")
 
 
 @pytest.mark.parametrize(
