@@ -15,7 +15,6 @@ Writes ``benchmarks/results/nosmog_deepwalk_<dataset>.json`` and a Markdown tabl
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import statistics
 import time
 from pathlib import Path
@@ -24,8 +23,8 @@ import torch
 from bench_io import write_result
 
 from graphkd.datasets import load
+from graphkd.distill import NOSMOG
 from graphkd.eval import run_distillation
-from graphkd.features import deepwalk
 from graphkd.recipes import get_recipe
 
 BACKENDS = ("torch", "gensim")
@@ -47,16 +46,15 @@ def main(argv: list[str] | None = None) -> dict:
     torch.set_num_threads(args.threads)
     seeds = list(range(args.seeds))
     base = get_recipe("nosmog", args.dataset)
-    skip = ("pos_dim", "pos_backend")
-    walk = {k.removeprefix("pos_"): v for k, v in base.params.items() if k.startswith("pos_") and k not in skip}
     graph = load(args.dataset, seed=0)
 
     results, recipes = {}, {}
     for backend in BACKENDS:
-        recipe = dataclasses.replace(base, params={**base.params, "pos_backend": backend})
+        recipe = base.override(pos_backend=backend)
         recipes[backend] = recipe.to_dict()
+        positional = NOSMOG.from_recipe(recipe, graph).positional  # DeepWalk as the recipe sets it up
         start = time.perf_counter()
-        deepwalk(graph.edge_index, graph.num_nodes, base.params["pos_dim"], seed=0, backend=backend, **walk)
+        positional.fit(graph, seed=0)
         embed_s = time.perf_counter() - start
         rows = run_distillation(args.dataset, seeds, "nosmog", recipe=recipe, timing_repeats=0)
         by_model = {}

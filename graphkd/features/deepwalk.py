@@ -139,8 +139,7 @@ def deepwalk(
         raise ValueError(f"negatives must be a non-negative integer, got {negatives!r}")
     if not lr > 0:
         raise ValueError(f"lr must be > 0, got {lr}")
-    if backend not in DEEPWALK_BACKENDS:
-        raise ValueError(f"Unknown DeepWalk backend {backend!r}; valid choices: {', '.join(DEEPWALK_BACKENDS)}")
+    check_backend(backend)
     edge_index = edge_index.cpu()
     gen = torch.Generator().manual_seed(seed)
     if backend == "gensim":  # NOSMOG's way: one draw of walks, ``epochs`` passes over it
@@ -181,6 +180,13 @@ def deepwalk(
             _step(centre, u, grad_z, rate)
             _step(context, torch.cat(ctx_ids), torch.cat(ctx_grads), rate)
     return centre
+
+
+def check_backend(backend: str) -> None:
+    r"""Raises a :class:`ValueError` naming the choices if ``backend`` is not one of
+    :data:`DEEPWALK_BACKENDS`."""
+    if backend not in DEEPWALK_BACKENDS:
+        raise ValueError(f"Unknown DeepWalk backend {backend!r}; valid choices: {', '.join(DEEPWALK_BACKENDS)}")
 
 
 def _gensim_skipgram(

@@ -12,7 +12,7 @@ from torch_geometric.data import Data
 from torch_geometric.utils import scatter
 
 from ..datasets.validate import node_ids
-from .deepwalk import DEEPWALK_BACKENDS, deepwalk
+from .deepwalk import check_backend, deepwalk
 
 __all__ = ["PositionalFeatures"]
 
@@ -64,9 +64,7 @@ class PositionalFeatures:
             raise ValueError(f"Unknown DeepWalk argument(s) {unknown}; valid: {', '.join(sorted(self.DEEPWALK_ARGS))}")
         if not isinstance(embedding_dim, int) or embedding_dim < 1:
             raise ValueError(f"embedding_dim must be a positive integer, got {embedding_dim!r}")
-        backend = deepwalk_kwargs.get("backend", "torch")
-        if backend not in DEEPWALK_BACKENDS:  # before any training, not at fit time
-            raise ValueError(f"Unknown DeepWalk backend {backend!r}; valid choices: {', '.join(DEEPWALK_BACKENDS)}")
+        check_backend(deepwalk_kwargs.get("backend", "torch"))  # before any training, not at fit time
         self.embedding_dim = embedding_dim
         self.deepwalk_kwargs = deepwalk_kwargs
 
