@@ -208,7 +208,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     from ..eval.compare import compare_table
     from ..utils.io import atomic_write_text
 
-    table = compare_table(args.results, args.metric)
+    table = compare_table(args.results, args.metric, args.other_teachers)
     print(table, end="")
     if args.out:
         atomic_write_text(args.out, table)
@@ -391,6 +391,13 @@ def build_parser() -> argparse.ArgumentParser:
         default="auto",
         choices=["auto", "test", "ind", "prod"],
         help="accuracy to show (auto: test for transductive rows, 'ind / prod' for inductive ones)",
+    )
+    p.add_argument(
+        "--other-teachers",
+        default="refuse",
+        choices=["refuse", "mark"],
+        help="a folder whose teachers differ from its row's (on any seed both ran): refuse it, or show it "
+        "with '; other teachers <accuracy>' in its cell (default: refuse)",
     )
     p.add_argument("--out", help="also write the table to this Markdown file")
     p.set_defaults(func=_cmd_compare)

@@ -9,17 +9,23 @@ from pathlib import Path
 from .plot import METRICS
 from .report import NUMERIC_ENVIRONMENT, read_distill_results
 
-__all__ = ["compare_table"]
+__all__ = ["OTHER_TEACHERS", "compare_table"]
+
+#: what :func:`compare_table` does with a folder whose teachers differ from its row's
+OTHER_TEACHERS = ("refuse", "mark")
 
 
-def compare_table(folders: list[str | os.PathLike], metric: str = "auto") -> str:
+def compare_table(folders: list[str | os.PathLike], metric: str = "auto", other_teachers: str = "refuse") -> str:
     r"""A Markdown table of the ``graphkd distill --out`` folders ``folders``: one row per
     dataset and setting, one column for the teacher, one for the plain MLP and one per method,
     each cell the mean ± std over the folder's seeds and, in brackets, the number of seeds.
 
-    A row's teacher and MLP come from its first folder; folders of one row that disagree on the
-    teacher (another recipe of the same teacher model, or other accuracies on the same seeds) are
-    refused, since their methods would not be comparable. A method with a teacher model of its
+    A row's teacher and MLP come from its first folder. Folders of one row that disagree on the
+    teacher (another recipe of the same teacher model, or another accuracy on any seed both
+    folders ran, read from their per-seed runs) are refused, since their methods would not be
+    comparable; with ``other_teachers="mark"`` they are shown instead, their cell followed by
+    ``; other teachers <model> <accuracy>`` (the teachers that method was distilled from). A
+    method with a teacher model of its
     own (VQGraph's tokenizer, ``vq-sage``) is the exception: its cell names that teacher and its
     accuracy. Methods whose student reads the graph at inference (CPF) are marked in the header.
 
@@ -29,17 +35,22 @@ def compare_table(folders: list[str | os.PathLike], metric: str = "auto") -> str
             accuracy for transductive rows, ``"ind / prod"`` for inductive ones), ``"test"``
             (for inductive runs: on the observed graph's test nodes), or ``"ind"``/``"prod"``
             for inductive runs only.
+        other_teachers (str, optional): ``"refuse"`` (raise) or ``"mark"`` (show and mark) a
+            folder whose teachers differ from its row's (default: :obj:`"refuse"`).
 
     Raises:
-        ValueError: an unknown metric, a folder without results, two folders with the same
-            dataset, setting and method, teachers that differ within a row, or a missing metric.
+        ValueError: an unknown metric or ``other_teachers``, a folder without results, two
+            folders with the same dataset, setting and method, teachers that differ within a row
+            (with ``other_teachers="refuse"``), or a missing metric.
     """
     if metric != "auto" and metric not in METRICS:
         raise ValueError(f"Unknown metric {metric!r}; valid choices: auto, {', '.join(METRICS)}")
+    if other_teachers not in OTHER_TEACHERS:
+        raise ValueError(f"Unknown other_teachers {other_teachers!r}; valid choices: {', '.join(OTHER_TEACHERS)}")
     if not folders:
         raise ValueError("compare_table needs at least one results folder")
     rows: dict[tuple[str, str], dict[str, str]] = {}
-    teachers: dict[tuple[str, str], tuple[dict, dict, dict]] = {}
+    teachers: dict[tuple[str, str], tuple[dict, dict, dict, list]] = {}
     methods: list[str] = []
     for folder in folders:
         path = Path(folder) / "results.json"
@@ -55,23 +66,30 @@ def compare_table(folders: list[str | os.PathLike], metric: str = "auto") -> str
         row = rows.setdefault(key, {})
         if method in row:
             raise ValueError(f"two folders hold {method} on {key[0]} ({key[1]}); pass one")
-        own_teacher = None
+        runs = payload.get("runs") or []
+        own_teacher = other = None
         if key in teachers and teachers[key][0]["name"] != teacher_name:  # the method's own kind of teacher
             own_teacher = _cell(by_model[teacher_name], keys, path, f"teacher ({teacher_name})")
         elif key in teachers:
-            first_spec, first, first_env = teachers[key]
-            if first_spec != spec or not _agree(first, by_model[teacher_name], agree_key):
-                raise ValueError(
-                    f"{folder}: its {teacher_name} teacher on {key[0]} ({key[1]}) differs from the row's first "
-                    "folder; compare methods distilled from the same teachers" + _hint(first_env, payload)
-                )
+            first_spec, first, first_env, first_runs = teachers[key]
+            same = first_spec == spec and _agree(first, by_model[teacher_name], agree_key)
+            if not same or not _same_teachers(first_runs, runs, teacher_name):
+                if other_teachers == "refuse":
+                    raise ValueError(
+                        f"{folder}: its {teacher_name} teacher on {key[0]} ({key[1]}) differs from the row's first "
+                        "folder; compare methods distilled from the same teachers (or mark it: other_teachers='mark', "
+                        "--other-teachers mark)" + _hint(first_env, payload)
+                    )
+                other = _cell(by_model[teacher_name], keys, path, f"teacher ({teacher_name})")
         else:
-            teachers[key] = (spec, by_model[teacher_name], payload.get("environment") or {})
+            teachers[key] = (spec, by_model[teacher_name], payload.get("environment") or {}, runs)
             row["teacher"] = _cell(by_model[teacher_name], keys, path, f"teacher ({teacher_name})")
             row["mlp"] = _cell(by_model["mlp"], keys, path, "mlp")
         row[method] = _cell(by_model[method], keys, path, method)
         if own_teacher is not None:
             row[method] += f"; own teacher {teacher_name} {own_teacher.split(' (')[0]}"
+        if other is not None:
+            row[method] += f"; other teachers {teacher_name} {other.split(' (')[0]}"
         if method not in methods:
             methods.append(method)
     columns = ["teacher", "mlp", *methods]
@@ -127,6 +145,24 @@ def _hint(first_env: dict, payload: dict) -> str:
             "the other's machine)"
         )
     return ""
+
+
+def _same_teachers(first_runs: list[dict], runs: list[dict], model: str) -> bool:
+    # the teacher's accuracies on every seed both folders ran (a CPU trains the same teachers from
+    # the same recipe and seed exactly, or other ones where it sums in another order)
+    fields = ("val_acc", "test_acc", "test_ind_acc")
+    first = {r["seed"]: r for r in first_runs if r.get("model") == model}
+    for r in runs:
+        f = first.get(r["seed"]) if r.get("model") == model else None
+        if f is not None and any(_differ(f.get(k), r.get(k)) for k in fields):
+            return False
+    return True
+
+
+def _differ(a: float | None, b: float | None) -> bool:
+    if a is None or b is None:
+        return (a is None) != (b is None)
+    return abs(a - b) >= 1e-6
 
 
 def _agree(a: dict, b: dict, mean_key: str) -> bool:

@@ -61,6 +61,30 @@ def test_refuses_what_cannot_be_compared(folders, tmp_path):
         compare_table([folders / "glnn", other])
 
 
+def test_teachers_are_checked_on_every_seed_both_folders_ran(folders, tmp_path, capsys):
+    other = tmp_path / "other"
+    other.mkdir()
+    payload = json.loads((folders / "nosmog" / "results.json").read_text())
+    sage = next(s for s in payload["summary"] if s["model"] == "sage")
+    sage["seeds"] = [0, 7]  # other seed sets: the summaries cannot be compared, seed 0's runs can
+    sage["runs"] = 2
+    run = next(r for r in payload["runs"] if r["model"] == "sage" and r["seed"] == 0)
+    (other / "results.json").write_text(json.dumps(payload))
+    assert "other teachers" not in compare_table([folders / "glnn", other])  # seed 0's teacher agrees
+    run["test_acc"] += 0.01  # seed 0 trained another teacher
+    (other / "results.json").write_text(json.dumps(payload))
+    with pytest.raises(ValueError, match="differs from the row's first folder.*--other-teachers mark"):
+        compare_table([folders / "glnn", other])
+    row = compare_table([folders / "glnn", other], other_teachers="mark").strip().splitlines()[-1]
+    nosmog_cell = row.split(" | ")[-1]
+    assert nosmog_cell.endswith(f"; other teachers sage {100 * sage['test_mean']:.2f} ± {100 * sage['test_std']:.2f} |")
+    assert "other teachers" not in row.split(" | ")[-2]  # glnn: the row's own teachers
+    assert main(["compare", str(folders / "glnn"), str(other), "--other-teachers", "mark"]) == 0
+    assert "; other teachers sage" in capsys.readouterr().out
+    with pytest.raises(ValueError, match="Unknown other_teachers 'ignore'; valid choices: refuse, mark"):
+        compare_table([folders / "glnn"], other_teachers="ignore")
+
+
 def test_a_method_with_a_teacher_model_of_its_own_names_it(folders, tmp_path):
     own = tmp_path / "own"
     own.mkdir()
