@@ -13,7 +13,8 @@ __all__ = ["APPNP"]
 
 def _propagate(h: Tensor, h0: Tensor, edge_index: Tensor, edge_weight: Tensor, size: int, alpha: float) -> Tensor:
     src, dst = edge_index
-    agg = h.new_zeros(size, h.size(1)).index_add_(0, dst, edge_weight.view(-1, 1) * h[src])
+    # index_select, not h[src]: its backward sums in a fixed order on several CPU threads (see PLP)
+    agg = h.new_zeros(size, h.size(1)).index_add_(0, dst, edge_weight.view(-1, 1) * h.index_select(0, src))
     return (1 - alpha) * agg + alpha * h0
 
 

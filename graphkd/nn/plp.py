@@ -294,7 +294,7 @@ class PLP(nn.Module):
         r""":math:`w_{uv}`: the softmax of the sources' confidence over each target's in-edges
         (``edge_index`` with self-loops), then attention dropout."""
         src, dst = edge_index
-        w = edge_softmax(confidence[src], dst, num_nodes=num_nodes)
+        w = edge_softmax(confidence.index_select(0, src), dst, num_nodes=num_nodes)
         return F.dropout(w, self.attention_dropout, self.training)
 
     def prepare(self, edge_index: Tensor, num_nodes: int) -> Tensor:
@@ -331,7 +331,9 @@ class PLP(nn.Module):
         for _ in range(self.num_layers):
             conf, ft = fixed or (self.confidence(features, rows, nz), self.transformation(features, nz))
             w = self.edge_weights(conf, ei, n)
-            prop = h.new_zeros(h.shape).index_add_(0, dst, w.view(-1, 1) * h[src])
+            # index_select, not h[src]: its backward (index_add_) sums in a fixed order, where the
+            # backward of h[src] (an accumulating index_put_) does not on several CPU threads
+            prop = h.new_zeros(h.shape).index_add_(0, dst, w.view(-1, 1) * h.index_select(0, src))
             h = torch.relu(alpha * prop + (1 - alpha) * ft)
             h = torch.where(keep, prior, h)
             hidden.append(h)
@@ -362,7 +364,7 @@ class PLP(nn.Module):
             alpha, keep = self.alpha(rows).view(-1, 1), clamped.view(-1, 1)
             h, hidden = prior, []
             for _ in range(self.num_layers):
-                prop = h.new_zeros(h.shape).index_add_(0, dst, w * h[src])
+                prop = h.new_zeros(h.shape).index_add_(0, dst, w * h.index_select(0, src))
                 h = torch.where(keep, prior, torch.relu(alpha * prop + (1 - alpha) * ft))
                 hidden.append(h.to(x.device))
         finally:
