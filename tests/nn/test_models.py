@@ -182,20 +182,15 @@ def test_wrong_feature_dtype():
         GCN(6, 8, 3)(x.double(), ei)
 
 
-def test_an_appnp_training_step_is_bit_reproducible_on_two_cpu_threads():
+def test_an_appnp_training_step_is_bit_reproducible_on_two_cpu_threads(gradients_on_two_threads):
     # gathering h[src] back-propagates through an accumulating index_put_, whose sums over
     # repeated sources run in a thread-dependent order: APPNP's propagation (graphkd's own; the
     # other models are PyG's convolutions) gathers with index_select
     x, ei = _graph(n=2000, e=40000, f=16)
-    threads = torch.get_num_threads()
-    torch.set_num_threads(2)
-    try:
-        grads = []
-        for _ in range(4):  # repeats: a thread-dependent order shows on some runs only
-            torch.manual_seed(0)
-            model = build_model("appnp", 16, 4, hidden_channels=32, num_layers=3, dropout=0.5)
-            model(x, ei).pow(2).sum().backward()
-            grads.append([p.grad for p in model.parameters()])
-    finally:
-        torch.set_num_threads(threads)
-    assert all(torch.equal(a, b) for other in grads[1:] for a, b in zip(grads[0], other, strict=True))
+
+    def loss_of_new_model():
+        model = build_model("appnp", 16, 4, hidden_channels=32, num_layers=3, dropout=0.5)
+        return model, model(x, ei).pow(2).sum()
+
+    first, *others = gradients_on_two_threads(loss_of_new_model)
+    assert all(torch.equal(a, b) for other in others for a, b in zip(first, other, strict=True))

@@ -161,7 +161,7 @@ def test_training_is_stochastic_gradients_reach_every_parameter(model, tiny_grap
     assert all(p.grad is not None and bool(p.grad.abs().sum() > 0) for p in model.parameters())
 
 
-def test_a_training_step_is_bit_reproducible_on_two_cpu_threads():
+def test_a_training_step_is_bit_reproducible_on_two_cpu_threads(gradients_on_two_threads):
     # the backward of a gathered h[src] sums repeated sources in a thread-dependent order on a
     # CPU; PLP gathers with index_select, whose backward (index_add_) sums in a fixed one
     g = torch.Generator().manual_seed(0)
@@ -170,18 +170,13 @@ def test_a_training_step_is_bit_reproducible_on_two_cpu_threads():
     edge_index = torch.randint(0, n, (2, 40000), generator=g)
     y = torch.randint(0, classes, (n,), generator=g)
     inputs_ = plp_inputs(x, classes, torch.arange(0, n, 10), y[::10], torch.arange(n))
-    threads = torch.get_num_threads()
-    torch.set_num_threads(2)
-    try:
-        grads = []
-        for _ in range(4):  # repeats: a thread-dependent order shows on some runs only
-            torch.manual_seed(0)
-            model = PLP(32, 16, classes, n, num_layers=4, dropout=0.5, attention_dropout=0.3)
-            model(inputs_, edge_index).pow(2).sum().backward()
-            grads.append([p.grad for p in model.parameters()])
-    finally:
-        torch.set_num_threads(threads)
-    assert all(torch.equal(a, b) for other in grads[1:] for a, b in zip(grads[0], other, strict=True))
+
+    def loss_of_new_model():
+        model = PLP(32, 16, classes, n, num_layers=4, dropout=0.5, attention_dropout=0.3)
+        return model, model(inputs_, edge_index).pow(2).sum()
+
+    first, *others = gradients_on_two_threads(loss_of_new_model)
+    assert all(torch.equal(a, b) for other in others for a, b in zip(first, other, strict=True))
 
 
 def test_tra_variant_has_a_confidence_per_node(tiny_graph):
