@@ -25,9 +25,9 @@ def compare_table(folders: list[str | os.PathLike], metric: str = "auto", other_
     folders ran, read from their per-seed runs) are refused, since their methods would not be
     comparable; with ``other_teachers="mark"`` they are shown instead, their cell followed by
     ``; other teachers <model> <accuracy>`` (the teachers that method was distilled from). A
-    method with a teacher model of its
-    own (VQGraph's tokenizer, ``vq-sage``) is the exception: its cell names that teacher and its
-    accuracy. Methods whose student reads the graph at inference (CPF) are marked in the header.
+    method with a teacher model of its own (VQGraph's tokenizer, ``vq-sage``) is the exception:
+    its cell names that teacher and its accuracy. Methods whose student reads the graph at
+    inference (CPF) are marked in the header.
 
     Args:
         folders (list[str]): results folders (each with ``results.json``).
