@@ -117,6 +117,7 @@ def _cmd_distill(args: argparse.Namespace) -> int:
         teacher_outputs_dir=f"{args.out}/teacher_outputs" if args.out and args.save_teacher_outputs else None,
         on_seed=_log_seed,
         export_dir=args.export,
+        workdir=args.workdir,
     )
     config = {
         "command": "distill",
@@ -359,6 +360,12 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="DIR",
         help="export each seed's distilled MLP to DIR/seed-<s>/ (TorchScript, ONNX if installed, int8), "
         "each checked against the eager model",
+    )
+    p.add_argument(
+        "--workdir",
+        metavar="DIR",
+        help="keep each seed's checkpoints, teacher outputs and rows in DIR/seed-<s>/: the same command run "
+        "again skips finished seeds and resumes an interrupted one (files of another run are refused)",
     )
     p.set_defaults(func=_cmd_distill)
 

@@ -108,6 +108,8 @@ def run_distillation(
         export_dir (str, optional): export each seed's distilled MLP there for deployment
             (``seed-<s>/``: TorchScript, ONNX when installed, int8; parity-checked, with each
             file's test accuracy in ``export.json``; :func:`graphkd.deploy.export_bundle`).
+            With ``workdir``, a seed finished there earlier must already have its export in
+            ``export_dir`` (it is not trained again): else :class:`ValueError` before any training.
     """
     if setting not in SETTINGS:
         raise ValueError(f"Unknown setting {setting!r}; valid choices: {', '.join(SETTINGS)}")
@@ -140,6 +142,20 @@ def run_distillation(
         kwargs = spec.trainer_kwargs()
         return Trainer(**kwargs, device=device, progress=progress, metric=metric, num_workers=num_workers)
 
+    if workdir is not None and export_dir is not None:
+        # a seed the workdir has finished is not trained again, so it cannot be exported now
+        missing = [
+            s
+            for s in seeds
+            if (Path(workdir) / f"seed-{s}" / "rows.json").is_file()
+            and not (Path(export_dir) / f"seed-{s}" / "export.json").is_file()
+        ]
+        if missing:
+            raise ValueError(
+                f"seeds {missing} finished in {workdir} without an export in {export_dir}; they are not "
+                "trained again, so they cannot be exported: use a new workdir (or the export folder of "
+                "the run that trained them)"
+            )
     rows: list[RunResult] = []
     for seed in seeds:
         folder = Path(workdir) / f"seed-{seed}" if workdir is not None else None

@@ -129,3 +129,23 @@ def test_distill_help_lists_every_method(capsys):
         main(["distill", "--help"])
     text = " ".join(capsys.readouterr().out.split())
     assert all(name in text for name in METHODS)
+
+
+def test_distill_workdir_resumes_finished_seeds(capsys, tmp_path):
+    argv = ["distill", "--dataset", "csbm", "--seeds", "2", "--no-progress", "--workdir", str(tmp_path / "work")]
+    for key in ("teacher.epochs", "student.epochs", "baseline.epochs"):
+        argv += ["--set", f"{key}=3"]
+    assert main([*argv, "--out", str(tmp_path / "a")]) == 0
+    assert {p.name for p in (tmp_path / "work").iterdir()} == {"seed-0", "seed-1"}
+    capsys.readouterr()
+    # the same command again reads both seeds back instead of training them: the same rows
+    (tmp_path / "work" / "seed-1" / "student.ckpt").unlink()  # would be retrained if seed 1 ran again
+    assert main([*argv, "--out", str(tmp_path / "b")]) == 0
+    assert not (tmp_path / "work" / "seed-1" / "student.ckpt").exists()
+    first, again = (json.loads((tmp_path / d / "results.json").read_text())["runs"] for d in ("a", "b"))
+    assert again == first
+    capsys.readouterr()
+    # another recipe in the same workdir is refused, in one line
+    assert main([*argv, "--set", "lam=0.5"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("graphkd: error:") and "holds the results of another run (differs in: recipe)" in err

@@ -109,3 +109,15 @@ def test_finished_rows_need_the_same_identity(tmp_path):
     assert _finished_rows(tmp_path, {"seed": 1}) == []
     with pytest.raises(ValueError, match="differs in: seed"):
         _finished_rows(tmp_path, {"seed": 2})
+
+
+def test_a_finished_seed_without_its_export_is_refused_before_training(tmp_path, monkeypatch):
+    run_distillation("csbm", [0], recipe=RECIPE, workdir=tmp_path / "work", timing_repeats=0)
+    import graphkd.eval.distillation as protocol
+
+    def no_load(*args, **kwargs):
+        raise AssertionError("nothing may be loaded or trained before the refusal")
+
+    monkeypatch.setattr(protocol, "load", no_load)
+    with pytest.raises(ValueError, match=r"seeds \[0\] finished in .* without an export in"):
+        run_distillation("csbm", [0, 1], recipe=RECIPE, workdir=tmp_path / "work", export_dir=tmp_path / "students")
