@@ -110,11 +110,19 @@ def run_distillation(
             file's test accuracy in ``export.json``; :func:`graphkd.deploy.export_bundle`).
             With ``workdir``, a seed finished there earlier must already have its export in
             ``export_dir`` (it is not trained again): else :class:`ValueError` before any training.
+
+    Raises:
+        ValueError: an unknown setting or method, no seeds or repeated ones, a bad
+            ``timing_repeats``, ``export_dir`` for a student that reads the graph, a recipe the
+            method cannot run, or a workdir holding another run's files or finished seeds without
+            their export (all before any training).
     """
     if setting not in SETTINGS:
         raise ValueError(f"Unknown setting {setting!r}; valid choices: {', '.join(SETTINGS)}")
     if not seeds:
         raise ValueError("run_distillation needs at least one seed")
+    if len(set(seeds)) != len(seeds):
+        raise ValueError(f"seeds must be distinct, got {list(seeds)}")
     if not isinstance(timing_repeats, int) or timing_repeats < 0:
         raise ValueError(f"timing_repeats must be a non-negative integer, got {timing_repeats!r}")
     method_cls = resolve(method, METHODS, "method")
@@ -142,14 +150,12 @@ def run_distillation(
         kwargs = spec.trainer_kwargs()
         return Trainer(**kwargs, device=device, progress=progress, metric=metric, num_workers=num_workers)
 
-    if workdir is not None and export_dir is not None:
+    # every seed's folder read once, up front: files of another run are refused before any training
+    folders = {s: Path(workdir) / f"seed-{s}" if workdir is not None else None for s in seeds}
+    finished = {s: _finished_rows(folders[s], {**identity, "seed": s}) for s in seeds}
+    if export_dir is not None:
         # a seed the workdir has finished is not trained again, so it cannot be exported now
-        missing = [
-            s
-            for s in seeds
-            if (Path(workdir) / f"seed-{s}" / "rows.json").is_file()
-            and not (Path(export_dir) / f"seed-{s}" / "export.json").is_file()
-        ]
+        missing = [s for s in seeds if finished[s] is not None and not _exported(export_dir, s)]
         if missing:
             raise ValueError(
                 f"seeds {missing} finished in {workdir} without an export in {export_dir}; they are not "
@@ -158,8 +164,7 @@ def run_distillation(
             )
     rows: list[RunResult] = []
     for seed in seeds:
-        folder = Path(workdir) / f"seed-{seed}" if workdir is not None else None
-        done = _finished_rows(folder, {**identity, "seed": seed})
+        folder, done = folders[seed], finished[seed]
         if done is not None:
             kept = folder / "teacher_outputs.pt"
             if teacher_outputs_dir is not None and kept.is_file():
@@ -244,6 +249,10 @@ def _export(student: Model, graph: Data, folder: Path, identity: dict[str, Any],
             "(graphkd.features.PositionalFeatures; a new node: its observed neighbours' mean)"
         )
     export_bundle(student, folder, graph.x, graph.y, test, metadata=meta)
+
+
+def _exported(export_dir: str | os.PathLike, seed: int) -> bool:
+    return (Path(export_dir) / f"seed-{seed}" / "export.json").is_file()
 
 
 def _file(folder: Path | None, name: str) -> Path | None:

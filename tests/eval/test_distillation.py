@@ -121,3 +121,18 @@ def test_a_finished_seed_without_its_export_is_refused_before_training(tmp_path,
     monkeypatch.setattr(protocol, "load", no_load)
     with pytest.raises(ValueError, match=r"seeds \[0\] finished in .* without an export in"):
         run_distillation("csbm", [0, 1], recipe=RECIPE, workdir=tmp_path / "work", export_dir=tmp_path / "students")
+
+
+def test_repeated_seeds_and_a_later_seed_of_another_run_are_refused_before_training(tmp_path, monkeypatch):
+    run_distillation("csbm", [1], recipe=RECIPE, workdir=tmp_path, timing_repeats=0)
+    import graphkd.eval.distillation as protocol
+
+    def no_load(*args, **kwargs):
+        raise AssertionError("nothing may be loaded or trained before the refusal")
+
+    monkeypatch.setattr(protocol, "load", no_load)
+    with pytest.raises(ValueError, match=r"seeds must be distinct, got \[0, 0\]"):
+        run_distillation("csbm", [0, 0], recipe=RECIPE)
+    # seed 0 is new, seed 1's folder holds another recipe's run: refused before seed 0 trains
+    with pytest.raises(ValueError, match="seed-1 holds the results of another run"):
+        run_distillation("csbm", [0, 1], recipe=RECIPE.override(lam=0.5), workdir=tmp_path)
