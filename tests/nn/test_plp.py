@@ -7,6 +7,7 @@ from torch_geometric.utils import add_self_loops, remove_self_loops
 from graphkd.deploy.latency import gnn_predictor
 from graphkd.eval import predict
 from graphkd.nn import PLP, plp_inputs
+from graphkd.nn.plp import _dropout
 
 
 def inputs(data, rows=None):
@@ -114,20 +115,73 @@ def test_unseen_nodes_get_the_fallback(model, tiny_graph):
     assert torch.equal(zero.alpha(rows)[4:], torch.full((2,), 0.5))
 
 
-def test_sparse_dropout_is_dense_dropout_on_the_non_zeros():
+@pytest.mark.parametrize("density", [0.05, 0.3])  # multiplied as CSR, and scattered back
+def test_dropout_on_the_non_zeros_is_dense_dropout_there(density):
     torch.manual_seed(0)
-    feat = (torch.rand(200, 50) < 0.05).float()
+    feat = (torch.rand(200, 50) < density).float() * torch.rand(200, 50)
     model = PLP(50, 8, 3, 200, dropout=0.5).train()
     nz = model.nonzeros(feat)
-    assert nz is not None and nz[2].numel() == int(feat.count_nonzero())
-    dropped = model._dropped(feat, nz)
-    dense = dropped.to_dense()
-    assert bool((dense[feat == 0] == 0).all()) and set(dense[feat != 0].unique().tolist()) <= {0.0, 2.0}
-    assert 0.35 < float((dense != 0).sum() / nz[2].numel()) < 0.65
-    w = torch.randn(50, 8)
-    assert torch.allclose(dropped @ w, dense @ w, atol=1e-5)
+    assert nz is not None and nz.values.numel() == int(feat.count_nonzero()) and nz.sparse == (density < 0.1)
+    assert torch.equal(nz.values, feat[feat != 0])  # row-major order
+    torch.manual_seed(1)
+    dense = model._dropped(feat, nz)
+    assert bool((dense[feat == 0] == 0).all())
+    kept = dense[feat != 0] != 0
+    assert torch.allclose(dense[feat != 0][kept], 2 * feat[feat != 0][kept])
+    assert 0.4 < float(kept.float().mean()) < 0.6
+    for columns in (8, 1):  # the FT layer's product, the confidence's
+        w = torch.randn(50, columns, requires_grad=True)
+        torch.manual_seed(1)  # the same draw as `dense`
+        out = model._dropped_matmul(feat, nz, w)
+        assert torch.allclose(out, dense @ w, atol=1e-5)
+        (got,) = torch.autograd.grad(out.pow(2).sum(), w)
+        (want,) = torch.autograd.grad((dense @ w).pow(2).sum(), w)
+        assert torch.allclose(got, want, atol=1e-4)
     assert model.nonzeros(torch.randn(200, 50)) is None  # dense features: dense dropout
+    assert model.nonzeros(feat.clone().requires_grad_()) is None
     assert model.eval().nonzeros(feat) is None
+
+
+def test_dropout_keeps_with_probability_one_minus_p_and_rescales():
+    torch.manual_seed(0)
+    out = _dropout(torch.ones(100_000), 0.3, True)
+    assert out.unique().tolist() == pytest.approx([0.0, 1 / 0.7])
+    assert 0.69 < float((out != 0).float().mean()) < 0.71
+    x = torch.randn(10)
+    assert _dropout(x, 0.3, False) is x and _dropout(x, 0.0, True) is x
+
+
+def test_training_gradients_equal_the_dense_reference(tiny_graph):
+    # without dropout a training step is deterministic: the CSR products and their backward
+    # must give the dense computation's gradients
+    torch.manual_seed(0)
+    model = PLP(4, 8, 2, tiny_graph.num_nodes, num_layers=3, dropout=0.0, attention_dropout=0.0).train()
+    with torch.no_grad():
+        model.beta.uniform_(-2, 2)
+    x = inputs(tiny_graph)
+    out = model(x, tiny_graph.edge_index)
+    expected = reference(model, x, tiny_graph.edge_index)
+    assert torch.allclose(out, expected, atol=1e-6)
+    weights = torch.randn_like(out)
+    params = list(model.parameters())
+    got = torch.autograd.grad((out * weights).sum(), params)
+    want = torch.autograd.grad((expected * weights).sum(), params)
+    assert all(torch.allclose(g, w, atol=1e-5) for g, w in zip(got, want, strict=True))
+
+
+def test_a_step_reuses_what_it_derives_from_the_same_inputs_and_rereads_modified_ones(model, tiny_graph):
+    x, edge_index = inputs(tiny_graph), tiny_graph.edge_index.clone()
+    model.train()
+    assert model.adjacency(edge_index, 6) is model.adjacency(edge_index, 6)
+    features = x[:, :4]
+    assert model._reused_nonzeros(x, features) is model._reused_nonzeros(x, features)
+    model.eval()
+    before = model(x, edge_index)
+    edge_index[1, 0] = (edge_index[1, 0] + 2) % 6  # in place: another graph
+    after = model(x, edge_index)
+    assert torch.allclose(after, model(x, edge_index.clone()), atol=1e-6)
+    assert torch.allclose(after, reference(model, x, edge_index), atol=1e-6)
+    assert not torch.allclose(before, after)
 
 
 def test_denser_features_drop_their_non_zeros_into_a_dense_matrix():
