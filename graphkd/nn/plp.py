@@ -149,8 +149,8 @@ class PLP(nn.Module):
     and multiplied as a sparse CSR matrix when at most :data:`SPARSE_DENSITY` are non-zero: the
     same distribution as dense dropout (a zero stays zero) but other random draws, at a fraction
     of the cost (dense dropout of the :math:`2K` feature matrices took 80% of a training step on
-    Cora, and 75% on cpf-a-computer with its 35% non-zeros). Every dropout draws uniforms, not Bernoulli
-    variables (the same distribution, other draws). The propagation is a CSR product
+    Cora, and 75% on cpf-a-computer with its 35% non-zeros). Every dropout draws uniforms, not
+    Bernoulli variables (the same distribution, other draws). The propagation is a CSR product
     (:func:`graphkd.nn.sparse.sparse_matmul`) over the edges sorted by target, and a full-batch
     step finds the features' non-zeros and the graph's layout once for its input tensors. A
     training step of the CPF recipes' PLP on 2 threads: cpf-cora 74 → 31 ms, cpf-a-photo 0.49 →
@@ -253,8 +253,6 @@ class PLP(nn.Module):
         r"""The confidence score :math:`c_u` of every node (dropout in training mode;
         ``nonzeros``: the features' non-zero entries, from :meth:`nonzeros`)."""
         if self.variant == "ind":
-            # a product with one column: as CSR whenever the non-zeros are at hand (2.3x faster
-            # than scattering them into a dense matrix at cpf-a-computer's 35% non-zeros)
             return self._dropped_matmul(features, nonzeros, self.attention.view(-1, 1)).view(-1)
         e = self._per_node(self.node_confidence.view(-1), rows)
         return _dropout(e, self.dropout, self.training)
@@ -316,8 +314,10 @@ class PLP(nn.Module):
     def edge_weights(self, confidence: Tensor, edge_index: Tensor, num_nodes: int) -> Tensor:
         r""":math:`w_{uv}`: the softmax of the sources' confidence over each target's in-edges
         (``edge_index`` with self-loops), then attention dropout."""
-        src, dst = edge_index
-        w = edge_softmax(confidence.index_select(0, src), dst, num_nodes=num_nodes)
+        return self._weights(confidence, *edge_index, num_nodes)
+
+    def _weights(self, confidence: Tensor, src: Tensor, dst: Tensor, num_nodes: int) -> Tensor:
+        w = edge_softmax(confidence.index_select(0, src), dst.long(), num_nodes=num_nodes)
         return _dropout(w, self.attention_dropout, self.training)
 
     def prepare(self, edge_index: Tensor, num_nodes: int) -> Tensor:
@@ -330,8 +330,8 @@ class PLP(nn.Module):
     def adjacency(self, edge_index: Tensor, num_nodes: int) -> CSRLayout:
         r"""The :meth:`prepare`-d graph as the :class:`CSRLayout` of the propagation matrix
         (rows: targets, columns: sources), which :meth:`forward` multiplies :math:`\mathbf{h}`
-        by. Reused while ``edge_index`` is the same tensor, unmodified (a full-batch step:
-        ~40 ms on cpf-a-computer)."""
+        by. Built once (the graph's checks, deduplication and two sorts) and reused while
+        ``edge_index`` is the same tensor, unmodified."""
         key = (num_nodes, edge_index.device)
 
         def build() -> CSRLayout:
@@ -342,8 +342,7 @@ class PLP(nn.Module):
 
     def _propagate(self, confidence: Tensor, adjacency: CSRLayout, h: Tensor, num_nodes: int) -> Tensor:
         # sum over u -> v of w_uv h_u, with the weights of the confidence scores
-        w = self.edge_weights(confidence, torch.stack([adjacency.col, adjacency.row]), num_nodes)
-        return sparse_matmul(w, adjacency, h)
+        return sparse_matmul(self._weights(confidence, adjacency.col, adjacency.row, num_nodes), adjacency, h)
 
     # -- the contract ------------------------------------------------------------------------
     def forward(
@@ -397,7 +396,7 @@ class PLP(nn.Module):
             features, prior, clamped, rows = (t.to(device) for t in (features, prior, clamped, rows))
             adjacency = self.adjacency(edge_index.to(device), n)
             conf = self.confidence(features, rows)
-            w = self.edge_weights(conf, torch.stack([adjacency.col, adjacency.row]), n)
+            w = self._weights(conf, adjacency.col, adjacency.row, n)
             alpha, keep = self.alpha(rows).view(-1, 1), clamped.view(-1, 1)
             h, hidden = prior, []
             for _ in range(self.num_layers):
@@ -422,7 +421,7 @@ class PLP(nn.Module):
 
 def _dropout(x: Tensor, p: float, training: bool) -> Tensor:
     # F.dropout's distribution (kept with probability 1 - p, rescaled by 1 / (1 - p)) from a
-    # uniform draw: 2-3.5x faster on CPU than F.dropout's Bernoulli draw (cpf-a-computer's
+    # uniform draw: 2-3.6x faster on CPU than F.dropout's Bernoulli draw (cpf-a-computer's
     # 505k edge weights: 4.9 -> 2.3 ms; its 13k x 64 hidden layer: 12.9 -> 3.6 ms)
     if not training or p == 0:
         return x

@@ -19,7 +19,8 @@ def test_layout_sorts_row_major_and_stores_the_transpose():
     assert layout.crow.tolist() == [0, 1, 2, 4]  # row 0: 1 entry, row 1: 1, row 2: 2
     # the transpose, row-major: (col 0: row 2), (col 1: row 2), (col 3: rows 0, 1)
     assert layout.t_crow.tolist() == [0, 1, 2, 2, 4] and layout.t_col.tolist() == [2, 2, 0, 1]
-    assert torch.equal(layout.col[layout.perm], torch.tensor([0, 1, 3, 3]))
+    assert layout.col[layout.perm].tolist() == [0, 1, 3, 3]
+    assert layout.crow.dtype == layout.col.dtype == torch.int32 and layout.row.dtype == torch.long
 
 
 def test_product_and_both_gradients_equal_the_dense_ones():
