@@ -16,6 +16,8 @@ import warnings
 import torch
 from torch import Tensor
 
+from ..nn.sparse import csr_pointers
+
 __all__ = ["EdgePlan", "edge_dot", "edge_l1_dist", "edge_sq_dist", "segment_log_softmax_csr", "segment_sum_csr"]
 
 # exp() of float32 below about -87.3 lands in subnormals or 0, and CPU kernels take a slow path
@@ -46,9 +48,9 @@ class EdgePlan:
         order = torch.argsort(dst * num_nodes + src)
         self.num_nodes, self.num_edges = num_nodes, int(order.numel())
         self.src, self.dst = src[order], dst[order]
-        self.crow = _offsets(self.dst, num_nodes)
+        self.crow = csr_pointers(self.dst, num_nodes)
         self.to_transposed = torch.argsort(self.src * num_nodes + self.dst)  # edge order by source
-        self.crow_t = _offsets(self.src[self.to_transposed], num_nodes)
+        self.crow_t = csr_pointers(self.src[self.to_transposed], num_nodes)
         self.col_t = self.dst[self.to_transposed]
         self.pattern = _csr(self.crow, self.src, torch.ones(self.num_edges, device=src.device), num_nodes)
         self.pattern_t = _csr(self.crow_t, self.col_t, torch.ones(self.num_edges, device=src.device), num_nodes)
@@ -66,7 +68,9 @@ class EdgePlan:
             self.upper_dst, self.upper_src = self.dst[self.upper], self.src[self.upper]
             self.loops = self.self_loop.nonzero().flatten()
             ones = torch.ones(self.upper.numel(), device=src.device)
-            self.half_pattern = _csr(_offsets(self.dst[self.upper], num_nodes), self.src[self.upper], ones, num_nodes)
+            self.half_pattern = _csr(
+                csr_pointers(self.dst[self.upper], num_nodes), self.src[self.upper], ones, num_nodes
+            )
             # every edge's slot in [values of the upper half; values of the self-loops]
             half = torch.arange(self.upper.numel(), device=src.device)
             self.from_half = torch.empty_like(order)
@@ -112,11 +116,6 @@ def _with_values(pattern: Tensor, values: Tensor) -> Tensor:
         return torch.sparse_csr_tensor(
             pattern.crow_indices(), pattern.col_indices(), values, (n, n), check_invariants=False
         )
-
-
-def _offsets(sorted_index: Tensor, n: int) -> Tensor:
-    counts = torch.bincount(sorted_index, minlength=n)
-    return torch.cat([counts.new_zeros(1), counts.cumsum(0)])
 
 
 class _EdgeDot(torch.autograd.Function):

@@ -8,7 +8,7 @@ from typing import NamedTuple
 import torch
 from torch import Tensor
 
-__all__ = ["CSRLayout", "sparse_matmul"]
+__all__ = ["CSRLayout", "csr_pointers", "sparse_matmul"]
 
 
 class CSRLayout(NamedTuple):
@@ -51,12 +51,12 @@ class CSRLayout(NamedTuple):
         perm = torch.argsort(col * m + row)
         small = max(m, k, row.numel()) < 2**31 - 1
         index = (lambda t: t.int()) if small else (lambda t: t)
-        crow, t_crow = _pointers(row, m), _pointers(col, k)
+        crow, t_crow = csr_pointers(row, m), csr_pointers(col, k)
         return cls(index(crow), index(col), row, index(t_crow), index(row[perm]), perm), order
 
 
-def _pointers(sorted_index: Tensor, size: int) -> Tensor:
-    # CSR row pointers of a sorted row index
+def csr_pointers(sorted_index: Tensor, size: int) -> Tensor:
+    r"""CSR row pointers (``[size + 1]``, 64-bit) of a sorted row index over ``size`` rows."""
     out = torch.zeros(size + 1, dtype=torch.long, device=sorted_index.device)
     torch.cumsum(torch.bincount(sorted_index, minlength=size), 0, out=out[1:])
     return out
