@@ -1,11 +1,11 @@
-"""Input checks shared by the relational losses."""
+"""Input checks shared by the losses."""
 
 from __future__ import annotations
 
 import torch
 from torch import Tensor
 
-__all__ = ["check_embeddings", "check_mask", "check_widths"]
+__all__ = ["check_edge_index", "check_embeddings", "check_finite", "check_index", "check_mask", "check_widths"]
 
 
 def check_embeddings(student: Tensor, teacher: Tensor, same_width: bool = False) -> None:
@@ -26,9 +26,42 @@ def check_embeddings(student: Tensor, teacher: Tensor, same_width: bool = False)
         )
 
 
+def check_finite(teacher: Tensor, what: str = "teacher outputs") -> None:
+    r"""Raises :class:`ValueError` if ``teacher`` holds NaN or Inf. The teacher is a fixed target,
+    so a non-finite value there is a data error that would otherwise turn the loss into NaN
+    silently (a non-finite *student* is a diverged run: :class:`graphkd.train.Trainer` stops on a
+    non-finite loss)."""
+    if not bool(torch.isfinite(teacher).all()):
+        raise ValueError(f"{what} contain NaN or Inf; check the teacher's inputs and training")
+
+
+def check_index(index: Tensor | None, num_nodes: int) -> Tensor | None:
+    r"""A node set given as ``[m]`` integer ids in ``0..num_nodes - 1``, or ``None`` (all nodes)."""
+    if index is None:
+        return None
+    if not isinstance(index, Tensor) or index.dim() != 1 or index.dtype not in (torch.int64, torch.int32):
+        dtype = getattr(index, "dtype", "")
+        raise ValueError(f"index must be a 1-D integer tensor of node ids, got {_shape(index)} {dtype}")
+    if index.numel() and (int(index.min()) < 0 or int(index.max()) >= num_nodes):
+        raise ValueError(f"index refers to nodes outside 0..{num_nodes - 1}")
+    return index
+
+
+def check_edge_index(edge_index: Tensor, num_nodes: int) -> Tensor:
+    r"""A ``[2, E]`` integer tensor of node ids in ``0..num_nodes - 1``."""
+    if not isinstance(edge_index, Tensor) or edge_index.dim() != 2 or edge_index.size(0) != 2:
+        raise ValueError(f"edge_index must be a [2, num_edges] tensor, got {_shape(edge_index)}")
+    if edge_index.dtype not in (torch.int64, torch.int32):
+        raise ValueError(f"edge_index must hold integer node ids, got dtype {edge_index.dtype}")
+    if edge_index.numel() and (int(edge_index.min()) < 0 or int(edge_index.max()) >= num_nodes):
+        raise ValueError(f"edge_index refers to nodes outside 0..{num_nodes - 1}")
+    return edge_index
+
+
 def check_widths(owner: str, student: Tensor, teacher: Tensor, student_channels: int, teacher_channels: int) -> None:
-    r"""The widths a module with learned projections was built for."""
+    r"""The widths a module with learned projections was built for, and a finite teacher."""
     check_embeddings(student, teacher)
+    check_finite(teacher, "teacher embeddings")
     if student.size(1) != student_channels or teacher.size(1) != teacher_channels:
         raise ValueError(
             f"{owner}({student_channels}, {teacher_channels}) got student width {student.size(1)} "

@@ -6,7 +6,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from ._common import check_embeddings, check_mask
+from ._common import check_embeddings, check_finite, check_index, check_mask
 from .kernels import check_kernel, pairwise_kernel
 from .sampling import sample_nodes
 
@@ -57,6 +57,8 @@ def global_structure_loss(
         gamma, degree, coef: kernel parameters.
     """
     check_embeddings(student, teacher)
+    check_finite(teacher, "teacher embeddings")
+    index = check_index(index, student.size(0))
     check_kernel(kernel, gamma, degree, coef)
     if match not in GSP_MATCHES:
         raise ValueError(f"Unknown match {match!r}; valid choices: {', '.join(GSP_MATCHES)}")

@@ -6,7 +6,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from ._common import check_embeddings, check_mask
+from ._common import check_embeddings, check_finite, check_index, check_mask
 from .sampling import sample_nodes
 
 __all__ = ["RKDLoss", "rkd_angle_loss", "rkd_distance_loss"]
@@ -33,7 +33,8 @@ def rkd_distance_loss(student: Tensor, teacher: Tensor, index: Tensor | None = N
     :math:`O(|S|^2 d)`. The teacher is detached.
     """
     check_embeddings(student, teacher)
-    if index is not None:
+    check_finite(teacher, "teacher embeddings")
+    if check_index(index, student.size(0)) is not None:
         student, teacher = student[index], teacher[index]
     if student.size(0) < 2:
         return student.sum() * 0.0
@@ -65,7 +66,8 @@ def rkd_angle_loss(student: Tensor, teacher: Tensor, index: Tensor | None = None
     scale-free and may compare embeddings of different widths. The teacher is detached.
     """
     check_embeddings(student, teacher)
-    if index is not None:
+    check_finite(teacher, "teacher embeddings")
+    if check_index(index, student.size(0)) is not None:
         student, teacher = student[index], teacher[index]
     if student.size(0) < 3:
         return student.sum() * 0.0

@@ -6,6 +6,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from ._common import check_finite
+
 __all__ = ["REDUCTIONS", "SoftLabelLoss", "kd_loss", "logit_mse_loss"]
 
 REDUCTIONS = ("batchmean", "mean", "sum", "none")
@@ -23,6 +25,7 @@ def _check(student: Tensor, teacher: Tensor, mask: Tensor | None, reduction: str
         if mask.dtype != torch.bool or mask.shape != student.shape[:1]:
             raise ValueError(f"mask must be a boolean tensor of shape [{student.size(0)}], got {list(mask.shape)}")
         student, teacher = student[mask], teacher[mask]
+    check_finite(teacher, "teacher logits")
     return student, teacher.detach()
 
 

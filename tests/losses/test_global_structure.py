@@ -39,3 +39,5 @@ def test_invalid_arguments():
         GlobalStructureLoss(num_samples=1)
     with pytest.raises(ValueError, match="mask must be a boolean"):
         GlobalStructureLoss()(torch.randn(4, 2), torch.randn(4, 2), mask=torch.ones(4))
+    with pytest.raises(ValueError, match=r"index refers to nodes outside 0..3"):
+        global_structure_loss(torch.randn(4, 2), torch.randn(4, 2), torch.tensor([-1, 2]))

@@ -88,6 +88,8 @@ def test_invalid_inputs_raise():
         lsp_loss(s, t, PATH, "gauss")
     with pytest.raises(ValueError, match="outside 0..3"):
         lsp_loss(s, t, torch.tensor([[0], [9]]))
+    with pytest.raises(ValueError, match="integer node ids, got dtype torch.float32"):
+        lsp_loss(s, t, PATH.float())
     with pytest.raises(ValueError, match="different nodes"):
         lsp_loss(s, torch.randn(5, 2), PATH)
     with pytest.raises(ValueError, match="temperature"):

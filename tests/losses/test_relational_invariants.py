@@ -89,3 +89,11 @@ def test_gradients_reach_student_and_heads_only(name):
     assert t.grad is None
     for p in loss_fn.parameters():
         assert p.grad is not None and p.grad.abs().sum() > 0
+
+
+@pytest.mark.parametrize("name", [n for n in _losses() if not n.startswith("lsp")])  # LSP: tests/losses/test_lsp.py
+def test_non_finite_teacher_raises(name):
+    t = torch.randn(N, D)
+    t[3, 1] = float("nan")
+    with pytest.raises(ValueError, match="teacher embeddings contain NaN or Inf"):
+        _losses()[name](torch.randn(N, D), t, _graph())

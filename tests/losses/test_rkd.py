@@ -44,3 +44,7 @@ def test_combined_weights_and_small_sets():
         RKDLoss(0.0, 0.0)
     with pytest.raises(ValueError, match="angle_samples"):
         RKDLoss(angle_samples=2)
+    with pytest.raises(ValueError, match=r"index refers to nodes outside 0..5"):
+        rkd_distance_loss(s, t, torch.tensor([0, 6]))
+    with pytest.raises(ValueError, match="index must be a 1-D integer tensor"):
+        rkd_angle_loss(s, t, torch.tensor([0.0, 1.0]))

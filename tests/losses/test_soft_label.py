@@ -71,6 +71,8 @@ def test_soft_label_mix():
         (lambda s, t: SoftLabelLoss(lam=1.5), r"lam must lie in \[0, 1\], got 1.5"),
         (lambda s, t: SoftLabelLoss(kind="js"), "Unknown soft-label loss 'js'"),
         (lambda s, t: SoftLabelLoss(lam=0.5)(s, t), "lam > 0 needs labels"),
+        (lambda s, t: kd_loss(s, t.index_fill(0, torch.tensor([1]), float("nan"))), "teacher logits contain NaN"),
+        (lambda s, t: logit_mse_loss(s, t.index_fill(0, torch.tensor([2]), float("inf"))), "contain NaN or Inf"),
     ],
 )
 def test_errors(call, match):
