@@ -10,6 +10,7 @@ import torch
 from torch import Tensor, nn
 from torch_geometric.data import Data
 
+from ..datasets.validate import validate_data
 from ..eval.metrics import predict
 from ..nn.base import Model
 from ..train import Batch, History, Trainer
@@ -128,7 +129,19 @@ class Distiller:
             checkpoint (str, optional): a file that makes the run resumable (see
                 :meth:`graphkd.train.Trainer.fit`); the method's parameters are part of its
                 signature, so another method's checkpoint is refused.
+
+        Raises:
+            ValueError: ``teacher_outputs`` that is not a :class:`TeacherOutputs`, a malformed
+                graph (:func:`graphkd.datasets.validate_data`), outputs of another graph, or a
+                class mismatch between teacher and student (all before any training).
         """
+        if not isinstance(teacher_outputs, TeacherOutputs):
+            raise ValueError(
+                f"teacher_outputs must be a graphkd.distill.TeacherOutputs, got {type(teacher_outputs).__name__}; "
+                "make one with TeacherOutputs.compute(teacher, data) (it records which graph the outputs belong to)"
+            )
+        # the graph is checked before prepare() fits anything on it (e.g. NOSMOG's DeepWalk)
+        validate_data(data, num_classes=getattr(data, "num_classes", None))
         teacher_outputs.check(data)
         if teacher_outputs.num_classes != self.student.out_channels:
             raise ValueError(

@@ -232,7 +232,12 @@ class TeacherOutputs:
             entries = manifest["arrays"]
             if manifest.get("format") != FORMAT_VERSION or "logits" not in entries:
                 raise KeyError("format")
-        except (OSError, ValueError, KeyError, TypeError) as err:
+            if not isinstance(manifest.get("meta"), dict):
+                raise KeyError("meta")
+            for name, entry in entries.items():
+                if not isinstance(entry, dict) or not {"file", "shape", "sha256"} <= entry.keys():
+                    raise KeyError(f"arrays[{name!r}]")
+        except (OSError, ValueError, KeyError, TypeError, AttributeError) as err:
             raise ValueError(f"{directory} is not a graphkd memory-mapped teacher-outputs folder ({err})") from err
         tensors = {}
         for name, entry in entries.items():
@@ -292,14 +297,23 @@ class TeacherOutputs:
                 not isinstance(raw, dict)
                 or raw.get("format") != FORMAT_VERSION
                 or not isinstance(raw.get("logits"), Tensor)
+                or not isinstance(raw.get("meta"), dict)
             ):
                 raise ValueError(f"{path} is not a graphkd teacher-outputs file (format {FORMAT_VERSION})")
-            extras = raw.get("extras")
+            extras, hidden = raw.get("extras"), raw.get("hidden")
             if extras is not None and not isinstance(extras, dict):
                 raise ValueError(f"{path}: extras must be a dict of tensors, got {type(extras).__name__}")
-            out = cls(raw["logits"], dict(raw["meta"]), raw.get("hidden"), extras)
+            if hidden is not None and not (isinstance(hidden, list) and all(isinstance(h, Tensor) for h in hidden)):
+                raise ValueError(f"{path}: hidden must be a list of tensors, got {type(hidden).__name__}")
+            out = cls(raw["logits"], dict(raw["meta"]), hidden, extras)
         if out.logits.dim() != 2:
             raise ValueError(f"{path}: teacher logits must be a [num_nodes, num_classes] tensor")
+        for i, h in enumerate(out.hidden or []):
+            if h.dim() != 2 or h.size(0) != out.logits.size(0):
+                raise ValueError(
+                    f"{path}: hidden layer {i} has shape {list(h.shape)}, expected [{out.logits.size(0)}, width] "
+                    "(one row per node, like the logits)"
+                )
         if verify and out._non_finite():
             raise ValueError(f"{path}: teacher {out._non_finite()} must be finite")
         for key, value in expect.items():

@@ -1,3 +1,5 @@
+import json
+
 import pytest
 import torch
 
@@ -62,6 +64,27 @@ def test_corrupt_and_missing_files(tmp_path):
         TeacherOutputs.load(tmp_path / "foreign.pt")
     with pytest.raises(FileNotFoundError, match="no teacher outputs at"):
         TeacherOutputs.load(tmp_path / "missing.pt")
+
+
+def test_malformed_files_raise_value_errors(setup, tmp_path):
+    data, teacher = setup
+    outs = TeacherOutputs.compute(teacher, data, hidden_layers=[0], dataset="csbm", seed=1)
+    good = torch.load(outs.save(tmp_path / "t.pt"), weights_only=True)
+    cases = {
+        "no-meta": ({k: v for k, v in good.items() if k != "meta"}, "not a graphkd teacher-outputs file"),
+        "hidden-tensor": ({**good, "hidden": good["hidden"][0]}, "hidden must be a list of tensors, got Tensor"),
+        "hidden-rows": ({**good, "hidden": [good["hidden"][0][:-1]]}, rf"layer 0 has shape \[{data.num_nodes - 1}, 16\]"),
+    }
+    for name, (payload, match) in cases.items():
+        torch.save(payload, tmp_path / f"{name}.pt")
+        with pytest.raises(ValueError, match=match):
+            TeacherOutputs.load(tmp_path / f"{name}.pt")
+    folder = outs.save_mmap(tmp_path / "mm")
+    manifest = json.loads((folder / "meta.json").read_text())
+    for broken in ({**manifest, "meta": None}, {**manifest, "arrays": {**manifest["arrays"], "logits": "x.npy"}}):
+        (folder / "meta.json").write_text(json.dumps(broken))
+        with pytest.raises(ValueError, match="not a graphkd memory-mapped teacher-outputs folder"):
+            TeacherOutputs.load(folder)
 
 
 def test_non_finite_teacher_outputs_are_refused():
