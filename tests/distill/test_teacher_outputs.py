@@ -70,10 +70,11 @@ def test_malformed_files_raise_value_errors(setup, tmp_path):
     data, teacher = setup
     outs = TeacherOutputs.compute(teacher, data, hidden_layers=[0], dataset="csbm", seed=1)
     good = torch.load(outs.save(tmp_path / "t.pt"), weights_only=True)
+    short = [good["hidden"][0][:-1]]
     cases = {
         "no-meta": ({k: v for k, v in good.items() if k != "meta"}, "not a graphkd teacher-outputs file"),
         "hidden-tensor": ({**good, "hidden": good["hidden"][0]}, "hidden must be a list of tensors, got Tensor"),
-        "hidden-rows": ({**good, "hidden": [good["hidden"][0][:-1]]}, rf"layer 0 has shape \[{data.num_nodes - 1}, 16\]"),
+        "hidden-rows": ({**good, "hidden": short}, rf"layer 0 has shape \[{data.num_nodes - 1}, 16\]"),
     }
     for name, (payload, match) in cases.items():
         torch.save(payload, tmp_path / f"{name}.pt")
