@@ -26,7 +26,18 @@ _SPLIT_OPTIONS = {"cpf": ("train_per_class", "val_per_class", "lcc"), "random": 
 def dataset_info(name: str, meta_dict: dict | None = None) -> DatasetInfo:
     r"""The :class:`DatasetInfo` of ``name``; raises :class:`ValueError` listing valid names."""
     key = normalize_name(name) if isinstance(name, str) else name
-    if meta_dict is not None and isinstance(key, str) and key.startswith("ogbn-"):
+    if meta_dict is not None:
+        if not (isinstance(key, str) and key.startswith("ogbn-")):
+            raise ValueError(
+                f"meta_dict describes an OGB node-property dataset written by ogb.io.DatasetSaver; it goes with an "
+                f"'ogbn-*' name, got {name!r}"
+            )
+        missing = [k for k in ("num classes", "dir_path") if not isinstance(meta_dict, dict) or k not in meta_dict]
+        if missing:
+            raise ValueError(
+                f"meta_dict of {name!r} lacks {', '.join(repr(k) for k in missing)}: pass the meta_dict that "
+                "DatasetSaver wrote (graphkd.datasets.load_meta_dict reads it)"
+            )
         return DatasetInfo(
             key,
             "OGB (meta_dict)",
@@ -81,9 +92,12 @@ def load(
             ``val``).
 
     Raises:
-        ValueError: unknown name, split or option, or a malformed graph.
+        ValueError: unknown name, split or option, a ``meta_dict`` with a name other than
+            ``ogbn-*`` or without its ``"num classes"`` / ``"dir_path"``, or a malformed graph.
         FileNotFoundError: the raw files are absent and cannot be downloaded.
     """
+    if split is not None and not isinstance(split, str):
+        raise ValueError(f"split must be a split name (str) or None, got {type(split).__name__} {split!r}")
     info = dataset_info(name, meta_dict)
     split = normalize_name(split) if split is not None else info.splits[0]
     split = {"ogb": "public", "official": "public"}.get(split, split)

@@ -75,8 +75,10 @@ def load_student(path: str | os.PathLike, format: str | None = None, threads: in
 
     Raises:
         FileNotFoundError: no such file.
-        ValueError: not a graphkd student, or an unknown format.
+        ValueError: not a graphkd student, an unknown format, or ``threads`` < 1.
     """
+    if threads is not None and (not isinstance(threads, int) or isinstance(threads, bool) or threads < 1):
+        raise ValueError(f"threads must be a positive integer (or None: the runtime's default), got {threads!r}")
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"no exported student at {path}")

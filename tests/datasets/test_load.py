@@ -32,6 +32,17 @@ def test_unknown_split_and_option():
         load("csbm", homophilly=0.3)
     with pytest.raises(ValueError, match="Unknown option"):
         load("csbm", split="random", train_per_class=3)
+    with pytest.raises(ValueError, match="split must be a split name"):
+        load("csbm", split=3)
+
+
+def test_meta_dict_is_checked():
+    with pytest.raises(ValueError, match="it goes with an 'ogbn-\\*' name, got 'csbm'"):
+        load("csbm", meta_dict={"num classes": 3, "dir_path": "x"})
+    with pytest.raises(ValueError, match="meta_dict of 'ogbn-tiny' lacks 'num classes'"):
+        load("ogbn-tiny", meta_dict={"dir_path": "x"})
+    with pytest.raises(ValueError, match="lacks 'num classes', 'dir_path'"):
+        load("ogbn-tiny", meta_dict=["not", "a", "dict"])
 
 
 def test_missing_root_says_where_and_how(tmp_path):

@@ -43,6 +43,18 @@ def test_load_student_refuses_missing_and_foreign_files(tmp_path):
         load_student(tmp_path / "junk.pt")
     with pytest.raises(ValueError, match="Unknown student format 'tflite'"):
         load_student(tmp_path / "junk.pt", format="tflite")
+    for threads in (0, -2, 1.5):
+        with pytest.raises(ValueError, match=f"threads must be a positive integer .* got {threads}"):
+            load_student(tmp_path / "junk.pt", threads=threads)
+
+
+def test_predict_command_refuses_bad_threads(exported, capsys):
+    from graphkd.cli import main
+
+    folder = exported[0]
+    argv = ["predict", "--model", str(folder / "student.pt"), "--features", str(folder / "x.npy"), "--threads", "0"]
+    assert main(argv) == 2
+    assert "threads must be a positive integer" in capsys.readouterr().err
 
 
 SERVE = """
