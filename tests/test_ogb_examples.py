@@ -71,14 +71,15 @@ def test_ogb_metric_is_ogbs_evaluator(cora_meta):
         OGBMetric("ogbn-proteins")
 
 
-def test_bad_arguments_fail_clearly(cora_meta, tmp_path, example):
+def test_bad_arguments_fail_clearly(cora_meta, tmp_path, example, capsys):
     main = example("ogbn_arxiv").main
     with pytest.raises(FileNotFoundError, match="no OGB meta_dict"):
         main(["--dataset-meta", str(tmp_path / "missing.pt")])
     with pytest.raises(ValueError, match="--runs must be >= 1"):
         main(["--dataset-meta", str(cora_meta), "--runs", "0"])
-    with pytest.raises(SystemExit):
+    with pytest.raises(SystemExit) as exit_:
         main(["--setting", "semi"])
+    assert exit_.value.code == 2 and "--setting: invalid choice: 'semi'" in capsys.readouterr().err
 
 
 def test_a_killed_run_resumes_from_its_last_checkpoint(cora_meta, tmp_path, example):

@@ -98,8 +98,9 @@ def test_save_ogb_then_ogb_runs_the_example_on_it(capsys, tmp_path):
     assert (tmp_path / "out" / "results.json").is_file()
     assert main(["save-ogb", "--dataset", "csbm", "--name", "csbm", "--out", str(tmp_path)]) == 2
     assert "looks like 'ogbn-<name>'" in capsys.readouterr().err
-    with pytest.raises(SystemExit):
+    with pytest.raises(SystemExit) as exit_:
         main(["ogb", "ogbn-mag"])
+    assert exit_.value.code == 2 and "invalid choice: 'ogbn-mag'" in capsys.readouterr().err
 
 
 def test_distill_exports_students_and_plots_the_tradeoff(capsys, tmp_path):
@@ -125,8 +126,9 @@ def test_distill_checks_the_dataset_before_anything_else(capsys):
 def test_distill_help_lists_every_method(capsys):
     from graphkd.eval import METHODS
 
-    with pytest.raises(SystemExit):
+    with pytest.raises(SystemExit) as exit_:
         main(["distill", "--help"])
+    assert exit_.value.code == 0
     text = " ".join(capsys.readouterr().out.split())
     assert all(name in text for name in METHODS)
 

@@ -31,8 +31,9 @@ def test_a_recipe_with_its_own_baseline_gets_the_architectural_flags():
     assert isinstance(b, ModelSpec)
 
 
-def test_bad_flags():
-    with pytest.raises(SystemExit):
+def test_bad_flags(capsys):
+    with pytest.raises(SystemExit) as exit_:
         build_ogb_parser("ogbn-arxiv").parse_args(["--method", "kd"])
+    assert exit_.value.code == 2 and "--method: invalid choice: 'kd'" in capsys.readouterr().err
     with pytest.raises(ValueError, match="fanout"):
         _recipe(["--fanouts", "10,5"]).override(**{"teacher.num_layers": 3}).teacher.trainer_kwargs()

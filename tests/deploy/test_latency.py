@@ -49,7 +49,13 @@ def test_measure_latency_times_every_model_at_every_size(graph):
         mlp_predictor(MLP(8, 16, 3), graph.x, "MLP"),
     ]
     protocol = LatencyProtocol(batch_sizes=(1, 10, None), warmup=1, repeats=4, all_repeats=2, threads=1)
-    results = measure_latency(predictors, graph.num_nodes, protocol)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(3)  # not the protocol's 1, so that restoring it is seen
+    try:
+        results = measure_latency(predictors, graph.num_nodes, protocol)
+        assert torch.get_num_threads() == 3  # the protocol's one thread is undone afterwards
+    finally:
+        torch.set_num_threads(threads)
     assert [(r.model, r.batch) for r in results] == [(m, b) for b in ("1", "10", "all") for m in ("SAGE", "MLP")]
     for r in results:
         assert 0 < r.median_ms <= r.p95_ms and len(r.times_ms) == r.repeats
@@ -57,7 +63,6 @@ def test_measure_latency_times_every_model_at_every_size(graph):
         assert r.nodes_per_s == pytest.approx(1e3 * size / r.median_ms)
         assert (r.gflops is not None) == (r.model == "MLP")
     assert "sampled 2-hop neighbourhood (3,2)" in results[0].counted
-    assert torch.get_num_threads() > 0
 
 
 def test_bad_protocols_and_fetches(graph):

@@ -141,6 +141,9 @@ def test_protocol_runs_krd_from_its_recipe():
     )
     rows = run_distillation("csbm", [0], method="krd", recipe=recipe, timing_repeats=0)
     assert [r.model for r in rows] == ["sage", "mlp", "krd"]
+    krd_row = rows[-1]
+    assert krd_row.seed == 0 and krd_row.epochs_run == 6 and 0 <= krd_row.best_epoch < 6
+    assert all(0.0 <= acc <= 1.0 for r in rows for acc in (r.train_acc, r.val_acc, r.test_acc))
 
 
 @pytest.mark.data

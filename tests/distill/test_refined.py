@@ -58,8 +58,14 @@ def test_protocol_runs_the_graphkd_recipe(setting):
     )
     rows = run_distillation("csbm", [0], method="graphkd", recipe=recipe, setting=setting, timing_repeats=0)
     assert [r.model for r in rows] == ["sage", "mlp", "graphkd"]
+    student = rows[-1]
+    assert student.epochs_run == 3 and 0 <= student.best_epoch < 3
+    assert all(0.0 <= acc <= 1.0 for r in rows for acc in (r.train_acc, r.val_acc, r.test_acc))
     if setting == "inductive":
-        assert rows[-1].test_ind_acc is not None
+        assert 0.0 <= student.test_ind_acc <= 1.0
+        assert student.test_prod_acc == pytest.approx(0.8 * student.test_acc + 0.2 * student.test_ind_acc)
+    else:
+        assert student.test_ind_acc is None and student.test_prod_acc is None
 
 
 @pytest.mark.data

@@ -83,6 +83,10 @@ def test_dropout_and_gradients():
             loss = loss + model.auxiliary_loss()
         loss.backward()
         assert all(p.grad is not None for p in model.parameters() if p.requires_grad), name
+        with torch.no_grad():  # dropout draws new masks in training mode and is off in eval mode
+            assert not torch.equal(model(x, ei), model(x, ei)), name
+            model.eval()
+            assert torch.equal(model(x, ei), model(x, ei)), name
 
 
 def test_sage_gcn_aggregator_is_mean_over_neighbours_and_self():

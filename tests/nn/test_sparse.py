@@ -44,10 +44,14 @@ def test_product_and_both_gradients_equal_the_dense_ones():
 def test_gradient_only_where_asked():
     row, col, values = random_sparse(8, 6, 12)
     layout, order = CSRLayout.from_coo(row, col, (8, 6))
+    values = values.requires_grad_(False)  # fixed weights (e.g. a normalised adjacency)
     dense = torch.randn(6, 3, requires_grad=True)
     out = sparse_matmul(values[order], layout, dense)
-    (grad,) = torch.autograd.grad(out.sum(), dense)
-    assert grad.shape == (6, 3)
+    weights = torch.randn(8, 3)
+    (grad,) = torch.autograd.grad((out * weights).sum(), dense)
+    matrix = torch.zeros(8, 6).index_put_((row, col), values)
+    assert torch.allclose(grad, matrix.t() @ weights, atol=1e-5)  # A^T g, from the stored transpose
+    assert out.grad_fn is not None and values.grad is None
 
 
 def test_bit_reproducible_on_two_threads():
