@@ -2,7 +2,7 @@ import pytest
 import torch
 from torch.utils.data import DistributedSampler
 
-from graphkd.distributed import EpochShards, ShardedNodeBatches, node_range
+from graphkd.distributed import EpochShards, ShardedNodeBatches, ShardedSampledBatches, node_range
 
 
 @pytest.mark.parametrize("n, world", [(10, 3), (7, 2), (3, 4), (0, 2), (100, 1)])
@@ -50,3 +50,24 @@ def test_sharded_node_batches_split_each_epoch_over_ranks(tiny_graph):
                 assert torch.equal(b.extras["teacher_logits"][:, 0], b.n_id.float())
                 assert torch.equal(b.x, tiny_graph.x[b.n_id])
     assert sources[0].state_dict()["epoch"] == 2
+
+
+def test_sharded_sampled_batches_split_each_epoch_over_ranks(tiny_graph):
+    extras = {"teacher_logits": torch.arange(6.0).view(6, 1)}
+    world = 2
+    sources = [
+        ShardedSampledBatches(tiny_graph, [2, 2], 4, None, r, world, seed=1, extras=extras) for r in range(world)
+    ]
+    edges = set(map(tuple, tiny_graph.edge_index.t().tolist()))
+    for _ in range(2):  # two epochs: every seed node is a target once over the ranks, 2 per process and step
+        batches = [list(s) for s in sources]
+        assert len(batches[0]) == len(batches[1]) == len(sources[0])
+        targets = [b.n_id[: b.num_targets] for bs in batches for b in bs]
+        assert all(t.numel() <= 2 for t in targets)
+        assert sorted(torch.cat(targets).tolist()) == list(range(6))
+        for bs in batches:
+            for b in bs:  # a subgraph of the graph, its rows aligned with the global ids
+                assert set(map(tuple, b.n_id[b.edge_index].t().tolist())) <= edges
+                assert torch.equal(b.x, tiny_graph.x[b.n_id]) and torch.equal(b.y, tiny_graph.y[b.n_id])
+                assert torch.equal(b.extras["teacher_logits"][:, 0], b.n_id.float())
+    assert [s.state_dict()["epoch"].item() for s in sources] == [2, 2]
