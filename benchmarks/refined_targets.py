@@ -31,6 +31,7 @@ from bench_io import write_result
 
 from graphkd.datasets import load
 from graphkd.distill import CPF, GLNN, TeacherOutputs
+from graphkd.eval import metrics
 from graphkd.nn import build_model
 from graphkd.recipes import get_recipe
 from graphkd.train import Trainer
@@ -52,8 +53,8 @@ def refined_logits(dataset: str, seed: int, folder: Path) -> tuple[object, Teach
 
 
 def accuracy(logits: torch.Tensor, data, mask: str) -> float:
-    m = getattr(data, mask)
-    return 100 * float((logits[m].argmax(-1) == data.y[m]).float().mean())
+    r"""Percent accuracy of ``logits`` on ``data``'s nodes in the mask named ``mask``."""
+    return 100 * metrics.accuracy(logits, data.y, getattr(data, mask))
 
 
 def main(argv: list[str] | None = None) -> dict:

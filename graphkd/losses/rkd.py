@@ -34,7 +34,8 @@ def rkd_distance_loss(student: Tensor, teacher: Tensor, index: Tensor | None = N
     """
     check_embeddings(student, teacher)
     check_finite(teacher, "teacher embeddings")
-    if check_index(index, student.size(0)) is not None:
+    index = check_index(index, student.size(0))
+    if index is not None:
         student, teacher = student[index], teacher[index]
     if student.size(0) < 2:
         return student.sum() * 0.0
@@ -67,7 +68,8 @@ def rkd_angle_loss(student: Tensor, teacher: Tensor, index: Tensor | None = None
     """
     check_embeddings(student, teacher)
     check_finite(teacher, "teacher embeddings")
-    if check_index(index, student.size(0)) is not None:
+    index = check_index(index, student.size(0))
+    if index is not None:
         student, teacher = student[index], teacher[index]
     if student.size(0) < 3:
         return student.sum() * 0.0

@@ -25,8 +25,15 @@ def _check(student: Tensor, teacher: Tensor, mask: Tensor | None, reduction: str
         if mask.dtype != torch.bool or mask.shape != student.shape[:1]:
             raise ValueError(f"mask must be a boolean tensor of shape [{student.size(0)}], got {list(mask.shape)}")
         student, teacher = student[mask], teacher[mask]
-    check_finite(teacher, "teacher logits")
     return student, teacher.detach()
+
+
+def _checked(per_node: Tensor, teacher: Tensor) -> Tensor:
+    # a non-finite teacher always makes its nodes' terms non-finite, so the [N] terms are checked
+    # and the [N, C] teacher only read when one is: a NaN teacher raises, a cheap test otherwise
+    if not bool(torch.isfinite(per_node).all()):
+        check_finite(teacher, "teacher logits")
+    return per_node
 
 
 def _reduce(per_node: Tensor, num_classes: int, reduction: str) -> Tensor:
@@ -72,7 +79,7 @@ def kd_loss(
     log_s = F.log_softmax(s / temperature, dim=-1)
     log_t = F.log_softmax(t / temperature, dim=-1)
     per_node = F.kl_div(log_s, log_t, reduction="none", log_target=True).sum(-1) * temperature**2
-    return _reduce(per_node, s.size(-1), reduction)
+    return _reduce(_checked(per_node, t), s.size(-1), reduction)
 
 
 def logit_mse_loss(
@@ -90,7 +97,7 @@ def logit_mse_loss(
     """
     s, t = _check(student_logits, teacher_logits, mask, reduction)
     per_node = (s - t).pow(2).sum(-1)
-    return _reduce(per_node, s.size(-1), reduction)
+    return _reduce(_checked(per_node, t), s.size(-1), reduction)
 
 
 class SoftLabelLoss(nn.Module):
