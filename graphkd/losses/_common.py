@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-__all__ = ["check_edge_index", "check_embeddings", "check_finite", "check_index", "check_mask", "check_widths"]
+__all__ = ["check_embeddings", "check_finite", "check_index", "check_mask", "check_widths"]
 
 
 def check_embeddings(student: Tensor, teacher: Tensor, same_width: bool = False) -> None:
@@ -45,17 +45,6 @@ def check_index(index: Tensor | None, num_nodes: int) -> Tensor | None:
     if index.numel() and (int(index.min()) < 0 or int(index.max()) >= num_nodes):
         raise ValueError(f"index refers to nodes outside 0..{num_nodes - 1}")
     return index
-
-
-def check_edge_index(edge_index: Tensor, num_nodes: int) -> Tensor:
-    r"""A ``[2, E]`` integer tensor of node ids in ``0..num_nodes - 1``."""
-    if not isinstance(edge_index, Tensor) or edge_index.dim() != 2 or edge_index.size(0) != 2:
-        raise ValueError(f"edge_index must be a [2, num_edges] tensor, got {_shape(edge_index)}")
-    if edge_index.dtype not in (torch.int64, torch.int32):
-        raise ValueError(f"edge_index must hold integer node ids, got dtype {edge_index.dtype}")
-    if edge_index.numel() and (int(edge_index.min()) < 0 or int(edge_index.max()) >= num_nodes):
-        raise ValueError(f"edge_index refers to nodes outside 0..{num_nodes - 1}")
-    return edge_index
 
 
 def check_widths(owner: str, student: Tensor, teacher: Tensor, student_channels: int, teacher_channels: int) -> None:

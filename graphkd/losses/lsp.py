@@ -8,7 +8,8 @@ import torch
 from torch import Tensor, nn
 from torch_geometric.utils import add_self_loops, remove_self_loops
 
-from ._common import check_edge_index, check_embeddings, check_mask
+from ..datasets.validate import validate_edge_index
+from ._common import check_embeddings, check_mask
 from .edge_ops import (
     EXP_FLOOR,
     EdgePlan,
@@ -96,7 +97,7 @@ def _check_args(kernel, temperature, reduction, gamma, degree, coef) -> None:
 def build_plan(edge_index: Tensor, num_nodes: int, mask: Tensor | None = None, self_loops: bool = False) -> EdgePlan:
     r"""The (validated) edges an LSP loss compares: self-loops added if asked, only edges into
     ``mask`` kept, sorted by target."""
-    check_edge_index(edge_index, num_nodes)
+    validate_edge_index(edge_index, num_nodes)
     mask = check_mask(mask, num_nodes)
     if self_loops:
         edge_index, _ = add_self_loops(remove_self_loops(edge_index)[0], num_nodes=num_nodes)
