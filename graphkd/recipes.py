@@ -446,6 +446,7 @@ RECIPES["cpf"] = {
         _plp(k, emb, feat_drop, attn_drop),
         source=_CPF_SOURCE,
         baseline=RECIPES["glnn"][dataset].baseline_spec,
+        params={"restarts": 1},
     )
     for dataset, k, emb, feat_drop, attn_drop in (
         ("cpf-cora", 8, 32, 0.8, 0.2),
@@ -477,6 +478,7 @@ def _refined(dataset: str) -> Recipe:
         "refine_weight_decay": plp.weight_decay,
         "refine_epochs": plp.epochs,
         "refine_patience": plp.patience,
+        "refine_restarts": RECIPES["cpf"][dataset].params["restarts"],
     }
     off = {"pos_dim": 0, "rsd_weight": 0.0, "adv_eps": 0.0}
     glnn = RECIPES["glnn"][dataset]

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
+import os
+from pathlib import Path
 from typing import Any
 
 import torch
@@ -12,6 +15,7 @@ from torch_geometric.data import Data
 from ..datasets.validate import node_ids
 from ..nn.plp import PLP, plp_inputs
 from ..train import Batch, Trainer
+from ..utils.seed import seed_everything
 from .base import Distiller
 from .teacher_outputs import TeacherOutputs
 
@@ -19,6 +23,10 @@ __all__ = ["CPF"]
 
 # the student's own arguments a recipe may set in student.options
 _PLP_OPTIONS = ("attention_dropout", "variant", "mlp_layers", "unseen")
+# the method's own arguments a recipe may set in params
+_CPF_PARAMS = ("restarts",)
+# start r >= 1 of fit(restarts=R) trains with seed + r * _RESTART_STRIDE
+_RESTART_STRIDE = 1_000_003
 
 
 class CPF(Distiller):
@@ -73,17 +81,24 @@ class CPF(Distiller):
         student (PLP): the student, with ``num_nodes`` rows for the training graph's nodes.
         temperature (float, optional): :math:`T`, a positive number (default: :obj:`1.0`).
         trainer (Trainer, optional): a full-batch training engine (default: ``Trainer()``).
+        restarts (int, optional): :math:`R`, the number of initialisations trained, the best
+            kept on validation (default: :obj:`1`).
     """
 
     student_needs_graph = True  # label propagation over the graph, at inference too
 
-    def __init__(self, student: PLP, temperature: float = 1.0, trainer: Trainer | None = None) -> None:
+    def __init__(
+        self, student: PLP, temperature: float = 1.0, trainer: Trainer | None = None, restarts: int = 1
+    ) -> None:
         if not isinstance(student, PLP):
             raise ValueError(f"CPF's student must be a graphkd.nn.PLP, got {type(student).__name__}")
         if not isinstance(temperature, (int, float)) or isinstance(temperature, bool) or not 0 < temperature < 1e6:
             raise ValueError(f"temperature must be a positive number, got {temperature!r}")
+        if not isinstance(restarts, int) or isinstance(restarts, bool) or restarts < 1:
+            raise ValueError(f"restarts must be a positive integer, got {restarts!r}")
         super().__init__(student, trainer)
         self.temperature = float(temperature)
+        self.restarts = restarts
         self._check_full_batch()
 
     @classmethod
@@ -92,7 +107,8 @@ class CPF(Distiller):
         ``hidden_channels`` is the FT width (CPF's ``emb_dim``), ``num_layers`` :math:`K`,
         ``dropout`` the feature dropout, and ``student.options`` may set ``attention_dropout``,
         ``variant``, ``mlp_layers`` and ``unseen``. ``recipe.temperature`` is :math:`T`;
-        ``recipe.lam`` must be 0 (CPF has no hard-label term) and ``recipe.params`` empty."""
+        ``recipe.lam`` must be 0 (CPF has no hard-label term) and ``recipe.params`` may set
+        ``restarts`` only."""
         cls.check_recipe(recipe)
         spec = recipe.student
         student = PLP(
@@ -104,13 +120,13 @@ class CPF(Distiller):
             dropout=spec.dropout,
             **spec.options,
         )
-        return cls(student, temperature=recipe.temperature, trainer=trainer)
+        return cls(student, temperature=recipe.temperature, trainer=trainer, **recipe.params)
 
     @classmethod
     def check_recipe(cls, recipe: Any) -> None:
         r"""Raises :class:`ValueError` for a recipe CPF cannot run: a student other than
-        ``"plp"``, a norm, unknown PLP options, ``lam != 0``, recipe params, or a student
-        ``batch_size`` (CPF trains full-batch)."""
+        ``"plp"``, a norm, unknown PLP options, ``lam != 0``, recipe params other than
+        ``restarts``, or a student ``batch_size`` (CPF trains full-batch)."""
         spec = recipe.student
         if spec.name != "plp":
             raise ValueError(f"CPF's student must be 'plp', got recipe student {spec.name!r}")
@@ -121,13 +137,49 @@ class CPF(Distiller):
             raise ValueError(f"Unknown PLP option(s) {unknown}; valid: {', '.join(_PLP_OPTIONS)}")
         if recipe.lam != 0:
             raise ValueError(f"CPF has no hard-label term (labels are clamped), so lam must be 0, got {recipe.lam!r}")
-        if recipe.params:
-            raise ValueError(f"CPF takes no recipe params, got {sorted(recipe.params)}")
+        unknown = sorted(k for k in recipe.params if k not in _CPF_PARAMS)
+        if unknown:
+            raise ValueError(f"Unknown CPF recipe param(s) {unknown}; valid: {', '.join(_CPF_PARAMS)}")
         if spec.batch_size is not None:
             raise ValueError(
                 f"CPF trains full-batch (PLP propagates over the whole graph every step); the recipe asks for "
                 f"student.batch_size={spec.batch_size}, use None"
             )
+
+    def fit(
+        self,
+        data: Data,
+        teacher_outputs: TeacherOutputs,
+        seed: int | None = None,
+        checkpoint: str | os.PathLike | None = None,
+    ) -> CPF:
+        r""":meth:`Distiller.fit`, ``restarts`` times (see the class docstring), keeping the start
+        with the best validation accuracy. With ``checkpoint``, start :math:`r \ge 1` writes its
+        own file beside it (``<name>.restart<r>``), so an interrupted run resumes every start.
+        ``history_`` is the kept start's, with ``train_time_s`` the time of all starts."""
+        if self.restarts == 1:
+            return super().fit(data, teacher_outputs, seed=seed, checkpoint=checkpoint)
+        best_state, best_history, scores, total_time = None, None, [], 0.0
+        for r in range(self.restarts):
+            start_seed = seed if seed is None or r == 0 else seed + r * _RESTART_STRIDE
+            path = checkpoint
+            if r > 0:
+                if start_seed is not None:
+                    seed_everything(start_seed)
+                self.student.reset_parameters()
+                if checkpoint is not None:
+                    path = Path(checkpoint).with_name(f"{Path(checkpoint).name}.restart{r}")
+            super().fit(data, teacher_outputs, seed=start_seed, checkpoint=path)
+            scores.append(self.history_.best.val_acc)
+            total_time += self.history_.train_time_s
+            if best_history is None or scores[-1] > best_history.best.val_acc:
+                best_state = copy.deepcopy(self.student.state_dict())
+                best_history = self.history_
+        self.student.load_state_dict(best_state)
+        # the kept start's epochs, with the time of every start
+        self.history_ = dataclasses.replace(best_history, train_time_s=total_time)
+        self.restart_val_ = scores
+        return self
 
     # -- hooks -------------------------------------------------------------------------------
     def prepare(self, data: Data, teacher_outputs: TeacherOutputs, seed: int | None = None) -> None:

@@ -28,6 +28,7 @@ REFINER_PARAMS = {
     "refine_weight_decay": "weight_decay",
     "refine_epochs": "epochs",
     "refine_patience": "patience",
+    "refine_restarts": "restarts",  # CPF's own argument: initialisations, the best kept on validation
 }
 
 
@@ -86,8 +87,8 @@ class RefinedKD(NOSMOG):
         r"""NOSMOG's recipe reading (:meth:`NOSMOG.from_recipe`) plus the refiner's settings as
         ``refine_<name>`` params: ``refine_layers`` (:math:`K`), ``refine_hidden``,
         ``refine_dropout``, ``refine_attention_dropout``, ``refine_lr``,
-        ``refine_weight_decay``, ``refine_epochs``, ``refine_patience``
-        (``refine_layers=0``: no refiner)."""
+        ``refine_weight_decay``, ``refine_epochs``, ``refine_patience``, ``refine_restarts``
+        (:class:`CPF`'s ``restarts``) (``refine_layers=0``: no refiner)."""
         from ..recipes import ModelSpec, Recipe
 
         params = dict(recipe.params)
@@ -95,9 +96,10 @@ class RefinedKD(NOSMOG):
         method = super().from_recipe(dataclasses.replace(recipe, params=params), data, trainer)
         if refine.get("num_layers", 0):
             attention = refine.pop("attention_dropout", 0.2)
+            restarts = refine.pop("restarts", 1)
             spec = ModelSpec("plp", **refine, options={"attention_dropout": attention})
             device = method.trainer.device
-            plp = Recipe("cpf", recipe.dataset, recipe.teacher, spec)
+            plp = Recipe("cpf", recipe.dataset, recipe.teacher, spec, params={"restarts": restarts})
             method.refiner = CPF.from_recipe(plp, data, Trainer(**spec.trainer_kwargs(), device=device, progress=False))
         return method
 

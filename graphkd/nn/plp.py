@@ -213,11 +213,25 @@ class PLP(nn.Module):
         dims = [num_features] + [hidden_channels] * (mlp_layers - 1) + [out_channels]
         self.ft = nn.ModuleList(nn.Linear(dims[i], dims[i + 1]) for i in range(mlp_layers))
         self.beta = nn.Parameter(torch.zeros(num_nodes))
-        gain = nn.init.calculate_gain("relu")
         if self.variant == "ind":
-            self.attention = nn.Parameter(nn.init.xavier_normal_(torch.empty(1, num_features), gain=gain))
+            self.attention = nn.Parameter(torch.empty(1, num_features))
         else:
-            self.node_confidence = nn.Parameter(nn.init.xavier_normal_(torch.empty(num_nodes, 1), gain=gain))
+            self.node_confidence = nn.Parameter(torch.empty(num_nodes, 1))
+        self._init_confidence()
+
+    def reset_parameters(self) -> None:
+        r"""Draws new initial weights, as at construction (the FT layers' default init, zero
+        :math:`\beta`, Xavier-normal confidence weights)."""
+        for lin in self.ft:
+            lin.reset_parameters()
+        with torch.no_grad():
+            self.beta.zero_()
+        self._init_confidence()
+
+    def _init_confidence(self) -> None:
+        gain = nn.init.calculate_gain("relu")
+        table = self.attention if self.variant == "ind" else self.node_confidence
+        nn.init.xavier_normal_(table, gain=gain)
 
     # -- pieces ------------------------------------------------------------------------------
     def split_inputs(self, x: Tensor) -> tuple[Tensor, Tensor, Tensor, Tensor]:

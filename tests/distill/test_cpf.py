@@ -1,3 +1,5 @@
+import dataclasses
+
 import pytest
 import torch
 from torch_geometric.data import Data
@@ -46,7 +48,7 @@ def test_fit_distils_and_selects_on_validation(trained):
     assert method.history_.best.val_acc == max(r.val_acc for r in method.history_.epochs)
     # equal on a CPU; a GPU's sparse sums may differ in the last bits between two calls
     assert torch.allclose(method.predict(data), predict(method.student, graph), atol=1e-5)
-    assert repr(method) == "CPF(temperature=1.0)" and CPF.student_needs_graph
+    assert repr(method) == "CPF(temperature=1.0, restarts=1)" and CPF.student_needs_graph
 
 
 def test_loss_is_the_frobenius_norm_over_unlabelled_nodes(trained):
@@ -191,3 +193,48 @@ def test_a_mini_batch_recipe_is_refused_before_anything_trains(monkeypatch):
     recipe = get_recipe("cpf", "default").override(**{"student.batch_size": 64})
     with pytest.raises(ValueError, match="student.batch_size=64, use None"):
         distillation.run_distillation("csbm", [0], method="cpf", recipe=recipe)
+
+
+def test_restarts_keep_the_start_best_on_validation(trained, tmp_path):
+    data, _, outs = trained
+    torch.manual_seed(1)
+    one = cpf(data, epochs=8, device="cpu").fit(data, outs, seed=3)
+    torch.manual_seed(1)  # the same first start
+    method = cpf(data, epochs=8, device="cpu")
+    method.restarts = 3
+    ckpt = tmp_path / "student.ckpt"
+    method.fit(data, outs, seed=3, checkpoint=ckpt)
+    scores = method.restart_val_
+    assert len(scores) == 3 and scores[0] == one.history_.best.val_acc  # start 0 is the plain fit
+    assert len(set(scores)) > 1  # the other starts are other initialisations
+    best = max(scores)
+    assert method.history_.best.val_acc == best == evaluate(method.student, method.transform(data))["val"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "student.ckpt",
+        "student.ckpt.restart1",
+        "student.ckpt.restart2",
+    ]
+    # resuming from the finished checkpoints gives the same student without training again
+    torch.manual_seed(1)
+    again = cpf(data, epochs=8, device="cpu")
+    again.restarts = 3
+    again.fit(data, outs, seed=3, checkpoint=ckpt)
+    assert again.restart_val_ == scores
+    state, other = method.student.state_dict(), again.student.state_dict()
+    assert all(torch.equal(state[k], other[k]) for k in state)
+
+
+@pytest.mark.parametrize("bad", [0, -1, 1.5, True, "3"])
+def test_restarts_must_be_a_positive_integer(trained, bad):
+    data, _, _ = trained
+    with pytest.raises(ValueError, match=f"restarts must be a positive integer, got {bad!r}"):
+        CPF(PLP(12, 16, 3, data.num_nodes), restarts=bad)
+
+
+def test_recipe_sets_restarts_and_nothing_else(trained):
+    data, _, _ = trained
+    recipe = Recipe("cpf", "csbm", get_recipe("glnn", "csbm").teacher, CORA_PLP, params={"restarts": 1})
+    assert CPF.from_recipe(recipe.override(restarts=4), data).restarts == 4
+    with pytest.raises(ValueError, match=r"Unknown CPF recipe param\(s\) \['alpha'\]; valid: restarts"):
+        CPF.from_recipe(dataclasses.replace(recipe, params={"alpha": 1}), data)
+    assert get_recipe("cpf", "cpf-cora").params["restarts"] >= 1

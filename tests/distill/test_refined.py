@@ -49,6 +49,8 @@ def test_recipe_builds_the_refiner_from_its_params():
     assert method.refiner.student.num_layers == 8 and method.refiner.trainer.lr == 0.001
     assert method.positional is None and method.rsd_weight == 0 and method.adv_eps == 0
     assert RefinedKD.from_recipe(recipe.override(refine_layers=0), data).refiner is None
+    assert method.refiner.restarts == recipe.params["refine_restarts"]
+    assert RefinedKD.from_recipe(recipe.override(refine_restarts=2), data).refiner.restarts == 2
 
 
 @pytest.mark.parametrize("setting", ["transductive", "inductive"])

@@ -305,3 +305,19 @@ def test_cuda_inference_matches_cpu_and_training_reaches_every_parameter(density
     assert nz is not None and nz.sparse == (density < 0.1)
     gpu(x.cuda(), edge_index.cuda())[6:].sum().backward()
     assert all(p.grad is not None and bool(torch.isfinite(p.grad).all()) for p in gpu.parameters())
+
+
+@pytest.mark.parametrize("variant", ["ind", "tra"])
+def test_reset_parameters_draws_the_construction_init_again(variant):
+    torch.manual_seed(0)
+    model = PLP(6, 8, 3, 10, variant=variant)
+    first = copy.deepcopy(model.state_dict())
+    with torch.no_grad():
+        for p in model.parameters():
+            p.add_(1.0)
+    torch.manual_seed(0)
+    model.reset_parameters()
+    assert all(torch.equal(first[k], v) for k, v in model.state_dict().items())  # same draws, same order
+    assert bool((model.beta == 0).all())
+    model.reset_parameters()  # a new draw from the generator
+    assert not torch.equal(model.ft[0].weight, first["ft.0.weight"])
