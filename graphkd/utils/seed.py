@@ -11,9 +11,14 @@ __all__ = ["seed_everything"]
 
 
 def seed_everything(seed: int) -> None:
-    r"""Seeds Python's, NumPy's and PyTorch's (CPU and CUDA) generators with ``seed``."""
-    if not isinstance(seed, int) or seed < 0:
-        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+    r"""Seeds Python's, NumPy's and PyTorch's (CPU and CUDA) generators with ``seed``.
+
+    Raises:
+        ValueError: unless ``seed`` is an integer in ``[0, 2**64)`` (PyTorch's seed range; a
+            ``bool`` is refused).
+    """
+    if not isinstance(seed, int) or isinstance(seed, bool) or not 0 <= seed < 2**64:
+        raise ValueError(f"seed must be an integer in [0, 2**64), got {seed!r}")
     random.seed(seed)
     np.random.seed(seed % 2**32)
     torch.manual_seed(seed)
