@@ -158,7 +158,9 @@ class CPF(Distiller):
         own file beside it (``<name>.restart<r>``), so an interrupted run resumes every start.
         ``history_`` is the kept start's, with ``train_time_s`` the time of all starts."""
         if self.restarts == 1:
-            return super().fit(data, teacher_outputs, seed=seed, checkpoint=checkpoint)
+            super().fit(data, teacher_outputs, seed=seed, checkpoint=checkpoint)
+            self.restart_val_ = [self.history_.best.val_acc]
+            return self
         best_state, best_history, scores, total_time = None, None, [], 0.0
         for r in range(self.restarts):
             start_seed = seed if seed is None or r == 0 else seed + r * _RESTART_STRIDE

@@ -205,6 +205,7 @@ def test_restarts_keep_the_start_best_on_validation(trained, tmp_path):
     ckpt = tmp_path / "student.ckpt"
     method.fit(data, outs, seed=3, checkpoint=ckpt)
     scores = method.restart_val_
+    assert one.restart_val_ == [one.history_.best.val_acc]
     assert len(scores) == 3 and scores[0] == one.history_.best.val_acc  # start 0 is the plain fit
     assert len(set(scores)) > 1  # the other starts are other initialisations
     best = max(scores)
