@@ -94,8 +94,7 @@ class CPF(Distiller):
             raise ValueError(f"CPF's student must be a graphkd.nn.PLP, got {type(student).__name__}")
         if not isinstance(temperature, (int, float)) or isinstance(temperature, bool) or not 0 < temperature < 1e6:
             raise ValueError(f"temperature must be a positive number, got {temperature!r}")
-        if not isinstance(restarts, int) or isinstance(restarts, bool) or restarts < 1:
-            raise ValueError(f"restarts must be a positive integer, got {restarts!r}")
+        check_restarts(restarts)
         super().__init__(student, trainer)
         self.temperature = float(temperature)
         self.restarts = restarts
@@ -126,7 +125,7 @@ class CPF(Distiller):
     def check_recipe(cls, recipe: Any) -> None:
         r"""Raises :class:`ValueError` for a recipe CPF cannot run: a student other than
         ``"plp"``, a norm, unknown PLP options, ``lam != 0``, recipe params other than
-        ``restarts``, or a student ``batch_size`` (CPF trains full-batch)."""
+        ``restarts`` or a bad ``restarts``, or a student ``batch_size`` (CPF trains full-batch)."""
         spec = recipe.student
         if spec.name != "plp":
             raise ValueError(f"CPF's student must be 'plp', got recipe student {spec.name!r}")
@@ -140,6 +139,7 @@ class CPF(Distiller):
         unknown = sorted(k for k in recipe.params if k not in _CPF_PARAMS)
         if unknown:
             raise ValueError(f"Unknown CPF recipe param(s) {unknown}; valid: {', '.join(_CPF_PARAMS)}")
+        check_restarts(recipe.params.get("restarts", 1))
         if spec.batch_size is not None:
             raise ValueError(
                 f"CPF trains full-batch (PLP propagates over the whole graph every step); the recipe asks for "
@@ -249,3 +249,9 @@ class CPF(Distiller):
                 f"CPF trains full-batch (PLP propagates over the whole graph {self.student.num_layers} times per "
                 f"step); got a Trainer with batch_size={self.trainer.batch_size}, use batch_size=None"
             )
+
+
+def check_restarts(restarts: Any, name: str = "restarts") -> None:
+    r"""Raises :class:`ValueError` unless ``restarts`` is a positive integer."""
+    if not isinstance(restarts, int) or isinstance(restarts, bool) or restarts < 1:
+        raise ValueError(f"{name} must be a positive integer, got {restarts!r}")

@@ -12,7 +12,7 @@ from torch_geometric.data import Data
 from ..features import PositionalFeatures
 from ..nn.base import Model
 from ..train import Trainer
-from .cpf import CPF
+from .cpf import CPF, check_restarts
 from .nosmog import NOSMOG
 from .teacher_outputs import TeacherOutputs
 
@@ -102,6 +102,12 @@ class RefinedKD(NOSMOG):
             plp = Recipe("cpf", recipe.dataset, recipe.teacher, spec, params={"restarts": restarts})
             method.refiner = CPF.from_recipe(plp, data, Trainer(**spec.trainer_kwargs(), device=device, progress=False))
         return method
+
+    @classmethod
+    def check_recipe(cls, recipe: Any) -> None:
+        r"""Raises :class:`ValueError` for a bad ``refine_restarts``, before anything trains."""
+        super().check_recipe(recipe)
+        check_restarts(recipe.params.get("refine_restarts", 1), "refine_restarts")
 
     def prepare(self, data: Data, teacher_outputs: TeacherOutputs, seed: int | None = None) -> None:
         super().prepare(data, teacher_outputs, seed)

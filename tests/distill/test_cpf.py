@@ -239,3 +239,5 @@ def test_recipe_sets_restarts_and_nothing_else(trained):
     with pytest.raises(ValueError, match=r"Unknown CPF recipe param\(s\) \['alpha'\]; valid: restarts"):
         CPF.from_recipe(dataclasses.replace(recipe, params={"alpha": 1}), data)
     assert get_recipe("cpf", "cpf-cora").params["restarts"] >= 1
+    with pytest.raises(ValueError, match="restarts must be a positive integer, got 0"):
+        CPF.check_recipe(recipe.override(restarts=0))  # what the protocol runs before any training

@@ -51,6 +51,8 @@ def test_recipe_builds_the_refiner_from_its_params():
     assert RefinedKD.from_recipe(recipe.override(refine_layers=0), data).refiner is None
     assert method.refiner.restarts == recipe.params["refine_restarts"]
     assert RefinedKD.from_recipe(recipe.override(refine_restarts=2), data).refiner.restarts == 2
+    with pytest.raises(ValueError, match="refine_restarts must be a positive integer, got 0"):
+        RefinedKD.check_recipe(recipe.override(refine_restarts=0))
 
 
 @pytest.mark.parametrize("setting", ["transductive", "inductive"])
