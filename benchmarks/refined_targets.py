@@ -41,6 +41,11 @@ from graphkd.utils import seed_everything
 def refined_logits(dataset: str, seed: int, folder: Path) -> tuple[object, TeacherOutputs, torch.Tensor]:
     r"""Seed ``seed``'s graph, its teacher outputs and the log-probabilities of its fitted PLP,
     from ``folder`` (``<cpf workdir>/seed-<seed>``)."""
+    if (folder / "student.ckpt.restart1").exists():
+        raise ValueError(
+            f"{folder} is a CPF run with restarts (student.ckpt.restart1): student.ckpt holds its first start, "
+            "not necessarily the kept one; use a run with restarts=1"
+        )
     data = load(dataset, seed=seed)
     outputs = TeacherOutputs.load(folder / "teacher_outputs.pt", data, seed=seed)
     state = torch.load(folder / "student.ckpt", map_location="cpu", weights_only=True)

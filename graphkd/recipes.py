@@ -11,6 +11,11 @@ from .resolver import normalize_name, resolve
 __all__ = ["RECIPES", "TEACHERS", "ModelSpec", "Recipe", "get_recipe"]
 
 
+#: recipe params added after results were stored, and their defaults (see :meth:`Recipe.to_dict`)
+LATER_PARAM_DEFAULTS: dict[str, Any] = {"restarts": 1, "refine_restarts": 1}
+_UNSET = object()
+
+
 @dataclass(frozen=True)
 class ModelSpec:
     r"""A model and how to train it.
@@ -102,6 +107,9 @@ class Recipe:
 
     def to_dict(self) -> dict[str, Any]:
         out = dataclasses.asdict(self)
+        # params added after results were stored are left out at their default, so the results
+        # folders, workdirs and checkpoints of earlier runs keep their identity (resume, merge)
+        out["params"] = {k: v for k, v in out["params"].items() if LATER_PARAM_DEFAULTS.get(k, _UNSET) != v}
         if not out["params"]:  # methods without parameters of their own: as before params existed
             del out["params"]
         return out

@@ -41,3 +41,12 @@ def test_mixtures_run_from_teacher_to_refined(cpf_run, tmp_path):
     assert by_mix[1.0]["targets_test"] == pytest.approx(100 * rows[-1].test_acc)  # w = 1: the refiner
     assert all(0 <= r["student_test"] <= 100 and 0 <= r["agreement"] <= 100 for r in payload["rows"])
     assert (tmp_path / "refined_targets_csbm.json").is_file() and (tmp_path / "refined_targets_csbm.md").is_file()
+
+
+def test_a_run_with_restarts_is_refused(cpf_run, tmp_path):
+    work, _ = cpf_run
+    folder = tmp_path / "seed-0"
+    folder.mkdir()
+    (folder / "student.ckpt.restart1").write_bytes(b"")
+    with pytest.raises(ValueError, match="a CPF run with restarts .* use a run with restarts=1"):
+        refined_logits("csbm", 0, folder)

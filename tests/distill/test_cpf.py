@@ -48,7 +48,7 @@ def test_fit_distils_and_selects_on_validation(trained):
     assert method.history_.best.val_acc == max(r.val_acc for r in method.history_.epochs)
     # equal on a CPU; a GPU's sparse sums may differ in the last bits between two calls
     assert torch.allclose(method.predict(data), predict(method.student, graph), atol=1e-5)
-    assert repr(method) == "CPF(temperature=1.0, restarts=1)" and CPF.student_needs_graph
+    assert repr(method) == "CPF(temperature=1.0)" and CPF.student_needs_graph
 
 
 def test_loss_is_the_frobenius_norm_over_unlabelled_nodes(trained):
@@ -195,27 +195,39 @@ def test_a_mini_batch_recipe_is_refused_before_anything_trains(monkeypatch):
         distillation.run_distillation("csbm", [0], method="cpf", recipe=recipe)
 
 
-def test_restarts_keep_the_start_best_on_validation(trained, tmp_path):
+def test_restarts_keep_the_start_best_on_validation(trained, tmp_path, monkeypatch):
     data, _, outs = trained
     torch.manual_seed(1)
     one = cpf(data, epochs=8, device="cpu").fit(data, outs, seed=3)
+    assert one.restart_val_ == [one.history_.best.val_acc]
+    resets = []
+    reset = PLP.reset_parameters
+    monkeypatch.setattr(PLP, "reset_parameters", lambda self: (resets.append(1), reset(self))[1])
     torch.manual_seed(1)  # the same first start
     method = cpf(data, epochs=8, device="cpu")
     method.restarts = 3
     ckpt = tmp_path / "student.ckpt"
     method.fit(data, outs, seed=3, checkpoint=ckpt)
+    assert len(resets) == 2  # starts 1 and 2 are re-initialised
     scores = method.restart_val_
-    assert one.restart_val_ == [one.history_.best.val_acc]
-    assert len(scores) == 3 and scores[0] == one.history_.best.val_acc  # start 0 is the plain fit
-    assert len(set(scores)) > 1  # the other starts are other initialisations
+    assert len(scores) == 3 and len(set(scores)) > 1
+    # start 0 is the plain fit, weight for weight (its checkpoint holds its best state)
+    start0 = torch.load(ckpt, map_location="cpu", weights_only=True)["best_state"]
+    plain = one.student.state_dict()
+    assert start0.keys() == plain.keys() and all(torch.equal(start0[k], plain[k]) for k in plain)
     best = max(scores)
     assert method.history_.best.val_acc == best == evaluate(method.student, method.transform(data))["val"]
+    kept = scores.index(best)
+    if kept > 0:  # the kept weights are that start's best state
+        saved = torch.load(f"{ckpt}.restart{kept}", map_location="cpu", weights_only=True)["best_state"]
+        assert all(torch.equal(saved[k], v) for k, v in method.student.state_dict().items())
     assert sorted(p.name for p in tmp_path.iterdir()) == [
         "student.ckpt",
         "student.ckpt.restart1",
         "student.ckpt.restart2",
     ]
-    # resuming from the finished checkpoints gives the same student without training again
+    # finished checkpoints: a second fit resumes every start and trains none again
+    monkeypatch.setattr(Trainer, "_epoch", lambda *a: pytest.fail("a finished start was trained again"))
     torch.manual_seed(1)
     again = cpf(data, epochs=8, device="cpu")
     again.restarts = 3
@@ -223,6 +235,16 @@ def test_restarts_keep_the_start_best_on_validation(trained, tmp_path):
     assert again.restart_val_ == scores
     state, other = method.student.state_dict(), again.student.state_dict()
     assert all(torch.equal(state[k], other[k]) for k in state)
+
+
+def test_restarts_without_a_seed_and_seeds_out_of_range(trained):
+    data, _, outs = trained
+    method = cpf(data, epochs=3)
+    method.restarts = 2
+    assert len(method.fit(data, outs).restart_val_) == 2  # unseeded starts
+    with pytest.raises(ValueError, match=r"restarts=2: the starts' seeds .* must lie in \[0, 2\*\*64\)"):
+        method.fit(data, outs, seed=2**64 - 1)
+    assert repr(method) == "CPF(temperature=1.0, restarts=2)"
 
 
 @pytest.mark.parametrize("bad", [0, -1, 1.5, True, "3"])
@@ -239,5 +261,9 @@ def test_recipe_sets_restarts_and_nothing_else(trained):
     with pytest.raises(ValueError, match=r"Unknown CPF recipe param\(s\) \['alpha'\]; valid: restarts"):
         CPF.from_recipe(dataclasses.replace(recipe, params={"alpha": 1}), data)
     assert get_recipe("cpf", "cpf-cora").params["restarts"] >= 1
+    # at its default the param stays out of the recipe's identity, as in runs stored before it existed
+    assert "params" not in recipe.to_dict() and recipe.override(restarts=3).to_dict()["params"] == {"restarts": 3}
+    graphkd = get_recipe("graphkd", "cpf-cora")
+    assert "refine_restarts" not in graphkd.to_dict()["params"] and graphkd.params["refine_restarts"] == 1
     with pytest.raises(ValueError, match="restarts must be a positive integer, got 0"):
         CPF.check_recipe(recipe.override(restarts=0))  # what the protocol runs before any training

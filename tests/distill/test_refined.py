@@ -81,3 +81,17 @@ def test_quality_floor_on_real_cora(real_cora_teacher):
     method.fit(data, TeacherOutputs.compute(teacher, data), seed=0)
     acc = evaluate(method.student, data)["test"]
     assert acc >= baseline + 0.15, (acc, baseline)
+
+
+def test_the_refiner_trains_each_of_its_restarts(trained, monkeypatch):
+    data, outs = trained
+    resets = []
+    reset = PLP.reset_parameters
+    monkeypatch.setattr(PLP, "reset_parameters", lambda self: (resets.append(1), reset(self))[1])
+    ref = refiner(data, epochs=5)
+    ref.restarts = 3
+    method = RefinedKD(MLP(16, 32, 3), ref, trainer=Trainer(epochs=3, patience=None, progress=False))
+    method.fit(data, outs, seed=0)
+    assert len(resets) == 2 and len(ref.restart_val_) == 3
+    assert ref.history_.best.val_acc == max(ref.restart_val_)
+
