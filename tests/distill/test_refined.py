@@ -94,4 +94,3 @@ def test_the_refiner_trains_each_of_its_restarts(trained, monkeypatch):
     method.fit(data, outs, seed=0)
     assert len(resets) == 2 and len(ref.restart_val_) == 3
     assert ref.history_.best.val_acc == max(ref.restart_val_)
-
