@@ -207,13 +207,6 @@ class CPF(Distiller):
         self.restart_val_ = scores
         return self
 
-    def get_params(self) -> dict[str, Any]:
-        # restarts=1 left out: checkpoints written before the argument existed keep their signature
-        params = super().get_params()
-        if self.restarts == 1:
-            del params["restarts"]
-        return params
-
     # -- hooks -------------------------------------------------------------------------------
     def prepare(self, data: Data, teacher_outputs: TeacherOutputs, seed: int | None = None) -> None:
         r"""Checks the student against ``data`` and records its training nodes and labels
