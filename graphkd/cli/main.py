@@ -199,7 +199,7 @@ def _cmd_plot_tradeoff(args: argparse.Namespace) -> int:
 def _cmd_merge(args: argparse.Namespace) -> int:
     from ..eval.merge import merge_results
 
-    folder = merge_results(args.results, args.out)
+    folder = merge_results(args.results, args.out, replace=args.replace)
     print((folder / "results.md").read_text(), end="")
     print(f"results written to {folder}/ (results.json, results.md, runs.csv)")
     return 0
@@ -412,6 +412,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("merge", help="one results folder of an experiment run on disjoint seeds in several folders")
     p.add_argument("results", nargs="+", help="results folders of `graphkd train/distill --out` (same config)")
     p.add_argument("--out", required=True, help="the merged folder (results.json, results.md, runs.csv)")
+    p.add_argument(
+        "--replace",
+        action="store_true",
+        help="a seed in several folders is taken from the last of them (seeds re-run after a fix); "
+        "without it a seed in two folders is refused",
+    )
     p.set_defaults(func=_cmd_merge)
 
     p = sub.add_parser(
