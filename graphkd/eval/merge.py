@@ -56,6 +56,9 @@ def merge_results(folders: list[str | os.PathLike], out: str | os.PathLike, repl
                     f"{folder} ran with {key}={env.get(key)!r} but {folders[0]} with {first_env.get(key)!r}; "
                     f"that can change the numbers, so they are not merged (rerun with the same {key})"
                 )
+        stray = sorted({row.get("seed") for row in payload["runs"]} - set(config["seeds"]), key=str)
+        if stray:
+            raise ValueError(f"{folder}: runs of seeds {stray} that its config does not list ({config['seeds']})")
         for seed in config["seeds"]:
             if seed in owner and not replace:
                 raise ValueError(

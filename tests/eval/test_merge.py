@@ -51,6 +51,7 @@ def test_refuses_what_is_not_one_experiment(runs, tmp_path):
         (lambda p: p["config"]["recipe"]["student"].update(dropout=0.9), r"config differs .* \['recipe'\]"),
         (lambda p: p["config"].update(setting="transductive"), r"\['setting'\]"),
         (lambda p: p["environment"].update(cpu_threads=p["environment"]["cpu_threads"] + 1), "cpu_threads="),
+        (lambda p: p["config"].update(seeds=[2]), r"runs of seeds \[1\] that its config does not list"),
     ):
         payload = json.loads((runs / "b" / "results.json").read_text())
         change(payload)
