@@ -1,3 +1,5 @@
+import dataclasses
+
 import pytest
 
 from graphkd.recipes import ModelSpec, get_recipe
@@ -34,7 +36,13 @@ def test_a_computer_students_train_on_glnn_batches_of_512():
     glnn = get_recipe("glnn", "cpf-a-computer")
     assert glnn.student.trainer_kwargs()["batch_size"] == 512 and "num_neighbors" not in glnn.student.trainer_kwargs()
     assert glnn.baseline_spec == glnn.student  # the plain MLP trains like the student
-    for method in ("krd", "vqgraph", "graphkd"):  # same student, so the methods differ in their loss only
+    for method in ("krd", "vqgraph"):  # same student, so the methods differ in their loss only
         assert get_recipe(method, "cpf-a-computer").student == glnn.student
+    # graphkd's recipe: the same student without weight decay (to fit the refined labels), the
+    # same plain MLP; its inductive recipe keeps GLNN's student
+    refined = get_recipe("graphkd", "cpf-a-computer")
+    assert refined.student == dataclasses.replace(glnn.student, weight_decay=0.0) and glnn.student.weight_decay > 0
+    assert refined.baseline_spec == glnn.student
+    assert get_recipe("graphkd", "cpf-a-computer", "inductive").student == glnn.student
     assert get_recipe("glnn", "cpf-a-computer", "inductive").student == glnn.student
     assert get_recipe("glnn", "cpf-a-photo").student.batch_size is None  # converges full-batch (lr 0.005)
