@@ -13,7 +13,15 @@ __all__ = ["RECIPES", "TEACHERS", "ModelSpec", "Recipe", "get_recipe"]
 
 #: recipe params added after results were stored, and their defaults (see :meth:`Recipe.to_dict`)
 LATER_PARAM_DEFAULTS: dict[str, Any] = {"restarts": 1, "refine_restarts": 1}
-_UNSET = object()
+
+
+def omit_later_defaults(params: dict[str, Any]) -> dict[str, Any]:
+    r"""``params`` without those of :data:`LATER_PARAM_DEFAULTS` at their default: what identifies
+    a run (a recipe's dict, a method's repr in a checkpoint's signature) stays as it was before
+    those params existed, so the results folders, workdirs and checkpoints of earlier runs still
+    resume and merge."""
+    later = LATER_PARAM_DEFAULTS
+    return {k: v for k, v in params.items() if not (k in later and later[k] == v)}
 
 
 @dataclass(frozen=True)
@@ -107,9 +115,7 @@ class Recipe:
 
     def to_dict(self) -> dict[str, Any]:
         out = dataclasses.asdict(self)
-        # params added after results were stored are left out at their default, so the results
-        # folders, workdirs and checkpoints of earlier runs keep their identity (resume, merge)
-        out["params"] = {k: v for k, v in out["params"].items() if LATER_PARAM_DEFAULTS.get(k, _UNSET) != v}
+        out["params"] = omit_later_defaults(out["params"])
         if not out["params"]:  # methods without parameters of their own: as before params existed
             del out["params"]
         return out

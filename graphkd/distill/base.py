@@ -13,7 +13,7 @@ from torch_geometric.data import Data
 from ..datasets.validate import validate_data
 from ..eval.metrics import predict
 from ..nn.base import Model
-from ..recipes import LATER_PARAM_DEFAULTS
+from ..recipes import omit_later_defaults
 from ..train import Batch, History, Trainer
 from ..utils.seed import seed_everything
 from .teacher_outputs import TeacherOutputs
@@ -185,12 +185,9 @@ class Distiller:
         return {k: v for k, v in vars(self).items() if not k.endswith("_")}
 
     def __repr__(self) -> str:
-        # the repr is part of every checkpoint's signature: arguments added later are left out at
-        # their default, as in Recipe.to_dict, so earlier checkpoints still resume
-        later = LATER_PARAM_DEFAULTS
-        params = self.get_params().items()
-        shown = [(k, v) for k, v in params if k not in ("student", "trainer") and not (k in later and later[k] == v)]
-        args = ", ".join(f"{k}={v!r}" for k, v in shown)
+        # the repr is part of every checkpoint's signature (see omit_later_defaults)
+        params = omit_later_defaults(self.get_params())
+        args = ", ".join(f"{k}={v!r}" for k, v in params.items() if k not in ("student", "trainer"))
         return f"{type(self).__name__}({args})"
 
 

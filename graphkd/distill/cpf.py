@@ -15,7 +15,7 @@ from torch_geometric.data import Data
 from ..datasets.validate import node_ids
 from ..nn.plp import PLP, plp_inputs
 from ..train import Batch, Trainer
-from ..utils.seed import seed_everything
+from ..utils.seed import is_valid_seed, seed_everything
 from .base import Distiller
 from .teacher_outputs import TeacherOutputs
 
@@ -179,8 +179,9 @@ class CPF(Distiller):
             super().fit(data, teacher_outputs, seed=seed, checkpoint=checkpoint)
             self.restart_val_ = [self.history_.best.val_acc]
             return self
-        valid = isinstance(seed, int) and not isinstance(seed, bool) and seed >= 0
-        if seed is not None and not (valid and seed + (self.restarts - 1) * _RESTART_STRIDE < 2**64):
+        if seed is not None and not (
+            is_valid_seed(seed) and is_valid_seed(seed + (self.restarts - 1) * _RESTART_STRIDE)
+        ):
             raise ValueError(
                 f"seed {seed!r} with restarts={self.restarts}: the starts' seeds seed + r * {_RESTART_STRIDE} "
                 "must lie in [0, 2**64)"

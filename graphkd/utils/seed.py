@@ -7,7 +7,12 @@ import random
 import numpy as np
 import torch
 
-__all__ = ["seed_everything"]
+__all__ = ["is_valid_seed", "seed_everything"]
+
+
+def is_valid_seed(seed: object) -> bool:
+    r"""Whether ``seed`` is an integer in ``[0, 2**64)``, PyTorch's seed range (a ``bool`` is not)."""
+    return isinstance(seed, int) and not isinstance(seed, bool) and 0 <= seed < 2**64
 
 
 def seed_everything(seed: int) -> None:
@@ -17,7 +22,7 @@ def seed_everything(seed: int) -> None:
         ValueError: unless ``seed`` is an integer in ``[0, 2**64)`` (PyTorch's seed range; a
             ``bool`` is refused).
     """
-    if not isinstance(seed, int) or isinstance(seed, bool) or not 0 <= seed < 2**64:
+    if not is_valid_seed(seed):
         raise ValueError(f"seed must be an integer in [0, 2**64), got {seed!r}")
     random.seed(seed)
     np.random.seed(seed % 2**32)
