@@ -18,7 +18,8 @@ every point of the grid distils a student from them. No test label is read:
 each seed's teacher outputs are refined once by the recipe's label-propagation refiner (fitted
 on the training graph only, chosen on its validation nodes), and every grid point distils a
 student from the refined soft labels with GLNN's loss, which is what the recipe's student does
-with its NOSMOG terms off.
+with its NOSMOG terms off; grid axes ``adv_eps``, ``adv_weight`` and ``adv_steps`` turn on NOSMOG's
+adversarial feature augmentation (PGD) for that student.
 
 Writes ``benchmarks/results/tune_<method>_<dataset>_<setting>.json`` and a Markdown table beside
 it, best first.
@@ -47,19 +48,23 @@ from graphkd.utils import seed_everything
 
 STUDENT_KEYS = ("lr", "weight_decay", "dropout", "epochs", "patience", "hidden_channels", "batch_size", "fanout")
 METHOD_KEYS = ("lam", "temperature")
+# NOSMOG's adversarial feature augmentation (PGD) on the student, for --method graphkd only
+ADV_KEYS = ("adv_eps", "adv_weight", "adv_steps")
 
 
-def parse_grid(text: str) -> list[dict]:
+def parse_grid(text: str, method: str = "glnn") -> list[dict]:
     r"""``"lr=0.01,0.005 dropout=0.3"`` -> every combination; ``teacher.<key>`` axes retrain the teacher;
-    ``batch_size=none`` (or ``fanout=none``) means full-batch."""
+    ``batch_size=none`` (or ``fanout=none``) means full-batch; ``adv_eps``, ``adv_weight`` and
+    ``adv_steps`` (``method="graphkd"`` only) add NOSMOG's PGD augmentation to the student."""
+    method_keys = METHOD_KEYS + (ADV_KEYS if method == "graphkd" else ())
     axes = {}
     for item in text.split():
         key, _, values = item.partition("=")
         field = key.removeprefix("teacher.")
-        if field not in STUDENT_KEYS + METHOD_KEYS or (key != field and field in METHOD_KEYS):
-            valid = STUDENT_KEYS + METHOD_KEYS + tuple(f"teacher.{k}" for k in STUDENT_KEYS)
-            raise ValueError(f"Unknown grid key {key!r}; valid: {', '.join(valid)}")
-        cast = int if field in ("epochs", "patience", "hidden_channels", "batch_size", "fanout") else float
+        if field not in STUDENT_KEYS + method_keys or (key != field and field in method_keys):
+            valid = STUDENT_KEYS + method_keys + tuple(f"teacher.{k}" for k in STUDENT_KEYS)
+            raise ValueError(f"Unknown grid key {key!r} for --method {method}; valid: {', '.join(valid)}")
+        cast = int if field in ("epochs", "patience", "hidden_channels", "batch_size", "fanout", "adv_steps") else float
         # "none" for batch_size / fanout: full-batch training (the recipe's default when unset)
         nullable = field in ("batch_size", "fanout")
         try:
@@ -67,6 +72,8 @@ def parse_grid(text: str) -> list[dict]:
         except ValueError:
             kind = "integers" + (" or none" if nullable else "") if cast is int else "numbers"
             raise ValueError(f"Grid key {key!r} takes {kind}, got {values!r}") from None
+    if any(k in axes for k in ADV_KEYS) and "adv_eps" not in axes:
+        raise ValueError("Grid keys adv_weight / adv_steps need an adv_eps axis (PGD is off without it)")
     return [dict(zip(axes, point, strict=True)) for point in itertools.product(*axes.values())]
 
 
@@ -100,7 +107,7 @@ def main(argv: list[str] | None = None) -> list[dict]:
     args = parser.parse_args(argv)
 
     recipe = get_recipe(args.method, args.dataset, args.setting)
-    grid = parse_grid(args.grid)  # a bad grid fails here, before any graph is loaded or teacher trained
+    grid = parse_grid(args.grid, args.method)  # a bad grid fails here, before any graph is loaded or teacher trained
     graphs = {
         seed: tuning_graphs(args.dataset, args.setting, seed, args.val_holdout)
         for seed in range(args.first_seed, args.first_seed + args.seeds)
@@ -131,6 +138,7 @@ def main(argv: list[str] | None = None) -> list[dict]:
         teacher_changes = {k: v for k, v in point.items() if k.startswith("teacher.")}
         student_changes = {f"student.{k}": v for k, v in point.items() if k in STUDENT_KEYS}
         method_changes = {k: v for k, v in point.items() if k in METHOD_KEYS}
+        adv = {k: v for k, v in point.items() if k in ADV_KEYS}
         outputs = teacher_outputs(teacher_changes)
         r = recipe.override(**student_changes, **method_changes)
         scores, vals = [], []
@@ -138,7 +146,11 @@ def main(argv: list[str] | None = None) -> list[dict]:
             seed_everything(seed)
             student = build_model(r.student.name, graph.num_features, graph.num_classes, **r.student.model_kwargs())
             trainer = Trainer(**r.student.trainer_kwargs(), progress=False)
-            glnn = GLNN(student, lam=r.lam, temperature=r.temperature, trainer=trainer)
+            if adv.get("adv_eps", 0) > 0:  # the recipe's student with PGD on: RefinedKD without refiner
+                adv_kwargs = {"adv_weight": 0.1, "adv_steps": 5} | adv  # NOSMOG's defaults
+                glnn = RefinedKD(student, lam=r.lam, temperature=r.temperature, trainer=trainer, **adv_kwargs)
+            else:
+                glnn = GLNN(student, lam=r.lam, temperature=r.temperature, trainer=trainer)
             glnn.fit(graph, outputs[seed], seed=seed)
             vals.append(100 * glnn.history_.best.val_acc)
             if full is not None:

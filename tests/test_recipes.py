@@ -46,3 +46,11 @@ def test_a_computer_students_train_on_glnn_batches_of_512():
     assert get_recipe("graphkd", "cpf-a-computer", "inductive").student == glnn.student
     assert get_recipe("glnn", "cpf-a-computer", "inductive").student == glnn.student
     assert get_recipe("glnn", "cpf-a-photo").student.batch_size is None  # converges full-batch (lr 0.005)
+
+
+def test_a_photo_inductive_recipe_mixes_in_hard_labels_only_there():
+    # chosen on held-out validation nodes: lam 0.3 in the inductive recipe, nothing else changes
+    inductive, transductive = get_recipe("graphkd", "cpf-a-photo", "inductive"), get_recipe("graphkd", "cpf-a-photo")
+    assert inductive.lam == 0.3 and transductive.lam == 0.0
+    assert dataclasses.replace(inductive, lam=0.0) == transductive
+    assert get_recipe("graphkd", "cpf-cora", "inductive").lam == 0.0
