@@ -146,9 +146,8 @@ def main(argv: list[str] | None = None) -> list[dict]:
             seed_everything(seed)
             student = build_model(r.student.name, graph.num_features, graph.num_classes, **r.student.model_kwargs())
             trainer = Trainer(**r.student.trainer_kwargs(), progress=False)
-            if adv.get("adv_eps", 0) > 0:  # the recipe's student with PGD on: RefinedKD without refiner
-                adv_kwargs = {"adv_weight": 0.1, "adv_steps": 5} | adv  # NOSMOG's defaults
-                glnn = RefinedKD(student, lam=r.lam, temperature=r.temperature, trainer=trainer, **adv_kwargs)
+            if adv.get("adv_eps", 0) > 0:  # PGD on: RefinedKD without refiner (NOSMOG's defaults otherwise)
+                glnn = RefinedKD(student, lam=r.lam, temperature=r.temperature, trainer=trainer, **adv)
             else:
                 glnn = GLNN(student, lam=r.lam, temperature=r.temperature, trainer=trainer)
             glnn.fit(graph, outputs[seed], seed=seed)
