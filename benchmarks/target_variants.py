@@ -36,12 +36,13 @@ from typing import Any
 
 import torch
 from bench_io import write_result
+from bench_teacher import trained_teacher
 from torch import Tensor
 from torch_geometric.nn.models import CorrectAndSmooth
 
 from graphkd.datasets import load
 from graphkd.distill import CPF, TeacherOutputs
-from graphkd.nn import build_model
+from graphkd.eval import metrics
 from graphkd.recipes import Recipe, get_recipe
 from graphkd.train import Trainer
 from graphkd.utils import seed_everything
@@ -79,16 +80,7 @@ def weighted_accuracy(probs: Tensor, y: Tensor, mask: Tensor, prior: Tensor) -> 
 
 def accuracy(probs: Tensor, y: Tensor, mask: Tensor) -> float:
     r"""Percent accuracy of ``probs`` on ``mask``'s nodes."""
-    return 100 * float((probs[mask].argmax(-1) == y[mask]).float().mean())
-
-
-def train_teacher(recipe: Recipe, data: Any, seed: int) -> TeacherOutputs:
-    r"""The recipe's teacher trained with ``seed``, as ``graphkd distill`` trains it, and its outputs."""
-    seed_everything(seed)
-    spec = recipe.teacher
-    teacher = build_model(spec.name, data.num_features, data.num_classes, **spec.model_kwargs())
-    Trainer(**spec.trainer_kwargs(), progress=False).fit(teacher, data, seed=seed)
-    return TeacherOutputs.compute(teacher, data, seed=seed)
+    return 100 * metrics.accuracy(probs, y, mask)
 
 
 def refine(recipe: Recipe, data: Any, outputs: TeacherOutputs, seed: int) -> Tensor:
@@ -120,7 +112,7 @@ def main(argv: list[str] | None = None, recipe_changes: dict[str, Any] | None = 
     for seed in range(args.seeds):
         start = time.perf_counter()
         data = load(args.dataset, seed=seed)
-        teachers = [train_teacher(teacher_recipe, data, seed + k * STRIDE) for k in range(args.teachers)]
+        teachers = [trained_teacher(teacher_recipe.teacher, data, seed + k * STRIDE) for k in range(args.teachers)]
         outputs = teachers[0]
         probs = [t.logits.softmax(-1) for t in teachers]
         ensemble = torch.stack(probs).mean(0)

@@ -37,6 +37,7 @@ import time
 from pathlib import Path
 
 from bench_io import write_result
+from bench_teacher import trained_teacher
 
 from graphkd.datasets import inductive_split, load
 from graphkd.distill import GLNN, RefinedKD, TeacherOutputs
@@ -119,10 +120,7 @@ def main(argv: list[str] | None = None) -> list[dict]:
         if key not in teachers:
             start, spec, teachers[key] = time.perf_counter(), recipe.override(**changes).teacher, {}
             for seed, (graph, _) in graphs.items():
-                seed_everything(seed)
-                teacher = build_model(spec.name, graph.num_features, graph.num_classes, **spec.model_kwargs())
-                Trainer(**spec.trainer_kwargs(), progress=False).fit(teacher, graph, seed=seed)
-                outputs = TeacherOutputs.compute(teacher, graph, dataset=args.dataset, seed=seed, setting=args.setting)
+                outputs = trained_teacher(spec, graph, seed, dataset=args.dataset, setting=args.setting)
                 teachers[key][seed] = refine(outputs, graph, seed) if args.method == "graphkd" else outputs
             print(f"teachers {dict(key)}: {time.perf_counter() - start:.0f} s", flush=True)
         return teachers[key]
