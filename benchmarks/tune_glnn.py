@@ -21,6 +21,12 @@ student from the refined soft labels with GLNN's loss, which is what the recipe'
 with its NOSMOG terms off; grid axes ``adv_eps``, ``adv_weight`` and ``adv_steps`` turn on NOSMOG's
 adversarial feature augmentation (PGD) for that student.
 
+``--method cpf`` tunes CPF's label-propagation student (:class:`graphkd.distill.CPF`, whose
+recipe's PLP is also graphkd's refiner): every grid point fits the PLP to each seed's teacher
+(axes: its optimiser's ``lr``, ``weight_decay``, ``epochs``, ``patience``, the feature
+``dropout``, the FT width ``hidden_channels`` and the propagation steps ``num_layers``), and the
+score is the PLP's accuracy as above (inductive: on unseen validation nodes, graph included).
+
 Writes ``benchmarks/results/tune_<method>_<dataset>_<setting>.json`` and a Markdown table beside
 it, best first.
 """
@@ -40,7 +46,7 @@ from bench_io import write_result
 from bench_teacher import trained_teacher
 
 from graphkd.datasets import inductive_split, load
-from graphkd.distill import GLNN, RefinedKD, TeacherOutputs
+from graphkd.distill import CPF, GLNN, RefinedKD, TeacherOutputs
 from graphkd.eval.metrics import accuracy, predict
 from graphkd.nn import build_model
 from graphkd.recipes import get_recipe
@@ -49,6 +55,9 @@ from graphkd.utils import seed_everything
 
 STUDENT_KEYS = ("lr", "weight_decay", "dropout", "epochs", "patience", "hidden_channels", "batch_size", "fanout")
 METHOD_KEYS = ("lam", "temperature")
+# CPF's PLP student: no batches (full batch by design), one more axis (its propagation steps K)
+CPF_KEYS = ("lr", "weight_decay", "dropout", "epochs", "patience", "hidden_channels", "num_layers")
+INT_KEYS = ("epochs", "patience", "hidden_channels", "batch_size", "fanout", "adv_steps", "num_layers")
 # NOSMOG's adversarial feature augmentation (PGD) on the student, for --method graphkd only
 ADV_KEYS = ("adv_eps", "adv_weight", "adv_steps")
 
@@ -56,16 +65,21 @@ ADV_KEYS = ("adv_eps", "adv_weight", "adv_steps")
 def parse_grid(text: str, method: str = "glnn") -> list[dict]:
     r"""``"lr=0.01,0.005 dropout=0.3"`` -> every combination; ``teacher.<key>`` axes retrain the teacher;
     ``batch_size=none`` (or ``fanout=none``) means full-batch; ``adv_eps``, ``adv_weight`` and
-    ``adv_steps`` (``method="graphkd"`` only) add NOSMOG's PGD augmentation to the student."""
-    method_keys = METHOD_KEYS + (ADV_KEYS if method == "graphkd" else ())
+    ``adv_steps`` (``method="graphkd"`` only) add NOSMOG's PGD augmentation to the student;
+    ``method="cpf"`` takes :data:`CPF_KEYS` for its PLP student (and ``teacher.<key>`` axes)."""
+    if method == "cpf":
+        student_keys, method_keys = CPF_KEYS, ()
+    else:
+        student_keys, method_keys = STUDENT_KEYS, METHOD_KEYS + (ADV_KEYS if method == "graphkd" else ())
     axes = {}
     for item in text.split():
         key, _, values = item.partition("=")
         field = key.removeprefix("teacher.")
-        if field not in STUDENT_KEYS + method_keys or (key != field and field in method_keys):
-            valid = STUDENT_KEYS + method_keys + tuple(f"teacher.{k}" for k in STUDENT_KEYS)
+        valid_here = (STUDENT_KEYS if key != field else student_keys) + method_keys
+        if field not in valid_here or (key != field and field in method_keys):
+            valid = student_keys + method_keys + tuple(f"teacher.{k}" for k in STUDENT_KEYS)
             raise ValueError(f"Unknown grid key {key!r} for --method {method}; valid: {', '.join(valid)}")
-        cast = int if field in ("epochs", "patience", "hidden_channels", "batch_size", "fanout", "adv_steps") else float
+        cast = int if field in INT_KEYS else float
         # "none" for batch_size / fanout: full-batch training (the recipe's default when unset)
         nullable = field in ("batch_size", "fanout")
         try:
@@ -96,7 +110,7 @@ def tuning_graphs(dataset: str, setting: str, seed: int, holdout: float):
 def main(argv: list[str] | None = None) -> list[dict]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dataset", default="cpf-cora")
-    parser.add_argument("--method", default="glnn", choices=["glnn", "graphkd"])
+    parser.add_argument("--method", default="glnn", choices=["glnn", "graphkd", "cpf"])
     parser.add_argument("--setting", default="transductive", choices=["transductive", "inductive"])
     parser.add_argument("--seeds", type=int, default=10)
     parser.add_argument(
@@ -134,7 +148,7 @@ def main(argv: list[str] | None = None) -> list[dict]:
     results = []
     for point in grid:
         teacher_changes = {k: v for k, v in point.items() if k.startswith("teacher.")}
-        student_changes = {f"student.{k}": v for k, v in point.items() if k in STUDENT_KEYS}
+        student_changes = {f"student.{k}": v for k, v in point.items() if k in STUDENT_KEYS + CPF_KEYS}
         method_changes = {k: v for k, v in point.items() if k in METHOD_KEYS}
         adv = {k: v for k, v in point.items() if k in ADV_KEYS}
         outputs = teacher_outputs(teacher_changes)
@@ -142,8 +156,14 @@ def main(argv: list[str] | None = None) -> list[dict]:
         scores, vals = [], []
         for seed, (graph, full) in graphs.items():
             seed_everything(seed)
-            student = build_model(r.student.name, graph.num_features, graph.num_classes, **r.student.model_kwargs())
             trainer = Trainer(**r.student.trainer_kwargs(), progress=False)
+            if args.method == "cpf":  # the PLP student reads the graph, so it predicts through the method
+                cpf = CPF.from_recipe(r, graph, trainer).fit(graph, outputs[seed], seed=seed)
+                vals.append(100 * cpf.history_.best.val_acc)
+                if full is not None:
+                    scores.append(100 * accuracy(cpf.predict(full), full.y, full.ind_test_mask))
+                continue
+            student = build_model(r.student.name, graph.num_features, graph.num_classes, **r.student.model_kwargs())
             if adv.get("adv_eps", 0) > 0:  # PGD on: RefinedKD without refiner (NOSMOG's defaults otherwise)
                 glnn = RefinedKD(student, lam=r.lam, temperature=r.temperature, trainer=trainer, **adv)
             else:
