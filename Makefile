@@ -28,7 +28,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(VENV)/bin/graphkd distill --dataset csbm --seeds 5 --out results/demo --export results/demo/students
+	$(VENV)/bin/graphkd distill --dataset csbm --method nosmog --seeds 5 --out results/demo --export results/demo/students
 
 test: $(STAMP)
 	$(VENV)/bin/python -m pytest
