@@ -42,13 +42,14 @@ from torch_geometric.nn.models import CorrectAndSmooth
 
 from graphkd.datasets import load
 from graphkd.distill import CPF, TeacherOutputs
+from graphkd.distill.cpf import RESTART_STRIDE
 from graphkd.eval import metrics
 from graphkd.recipes import Recipe, get_recipe
 from graphkd.train import Trainer
 from graphkd.utils import seed_everything
 
 #: start / teacher ``k >= 1`` of a seed trains with ``seed + k * STRIDE`` (CPF's restart stride)
-STRIDE = 1_000_003
+STRIDE = RESTART_STRIDE
 VARIANTS = (
     "teacher",
     "teacher ensemble",

@@ -19,14 +19,15 @@ from ..utils.seed import is_valid_seed, seed_everything
 from .base import Distiller
 from .teacher_outputs import TeacherOutputs
 
-__all__ = ["CPF"]
+__all__ = ["CPF", "RESTART_STRIDE"]
 
 # the student's own arguments a recipe may set in student.options
 _PLP_OPTIONS = ("attention_dropout", "variant", "mlp_layers", "unseen")
 # the method's own arguments a recipe may set in params
 _CPF_PARAMS = ("restarts",)
-# start r >= 1 of fit(restarts=R) trains with seed + r * _RESTART_STRIDE
-_RESTART_STRIDE = 1_000_003
+#: start :math:`r \ge 1` of ``CPF.fit`` with ``restarts`` :math:`R > 1` trains with the seed
+#: ``seed + r * RESTART_STRIDE`` (the starts of seeds less than the stride apart never share a seed)
+RESTART_STRIDE = 1_000_003
 
 
 class CPF(Distiller):
@@ -180,15 +181,15 @@ class CPF(Distiller):
             self.restart_val_ = [self.history_.best.val_acc]
             return self
         if seed is not None and not (
-            is_valid_seed(seed) and is_valid_seed(seed + (self.restarts - 1) * _RESTART_STRIDE)
+            is_valid_seed(seed) and is_valid_seed(seed + (self.restarts - 1) * RESTART_STRIDE)
         ):
             raise ValueError(
-                f"seed {seed!r} with restarts={self.restarts}: the starts' seeds seed + r * {_RESTART_STRIDE} "
+                f"seed {seed!r} with restarts={self.restarts}: the starts' seeds seed + r * {RESTART_STRIDE} "
                 "must lie in [0, 2**64)"
             )
         best_state, best_history, scores, total_time = None, None, [], 0.0
         for r in range(self.restarts):
-            start_seed = seed if seed is None or r == 0 else seed + r * _RESTART_STRIDE
+            start_seed = seed if seed is None or r == 0 else seed + r * RESTART_STRIDE
             path = checkpoint
             if r > 0:
                 if start_seed is not None:
