@@ -48,8 +48,6 @@ from graphkd.recipes import Recipe, get_recipe
 from graphkd.train import Trainer
 from graphkd.utils import seed_everything
 
-#: start / teacher ``k >= 1`` of a seed trains with ``seed + k * STRIDE`` (CPF's restart stride)
-STRIDE = RESTART_STRIDE
 VARIANTS = (
     "teacher",
     "teacher ensemble",
@@ -113,14 +111,17 @@ def main(argv: list[str] | None = None, recipe_changes: dict[str, Any] | None = 
     for seed in range(args.seeds):
         start = time.perf_counter()
         data = load(args.dataset, seed=seed)
-        teachers = [trained_teacher(teacher_recipe.teacher, data, seed + k * STRIDE) for k in range(args.teachers)]
+        # teacher / refiner start k >= 1 of a seed trains with CPF's restart seeds
+        teachers = [
+            trained_teacher(teacher_recipe.teacher, data, seed + k * RESTART_STRIDE) for k in range(args.teachers)
+        ]
         outputs = teachers[0]
         probs = [t.logits.softmax(-1) for t in teachers]
         ensemble = torch.stack(probs).mean(0)
         ensemble_outputs = TeacherOutputs(ensemble.clamp_min(1e-30).log(), outputs.meta)
         train = data.train_mask
         smooth = CorrectAndSmooth(1, 1.0, num_smoothing_layers=50, smoothing_alpha=0.8)
-        starts = [refine(cpf_recipe, data, outputs, seed + r * STRIDE) for r in range(args.starts)]
+        starts = [refine(cpf_recipe, data, outputs, seed + r * RESTART_STRIDE) for r in range(args.starts)]
         targets = {
             "teacher": probs[0],
             "teacher ensemble": ensemble,

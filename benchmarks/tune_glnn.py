@@ -120,6 +120,8 @@ def main(argv: list[str] | None = None) -> list[dict]:
     parser.add_argument("--val-holdout", type=float, default=0.5)
     parser.add_argument("--out", default=str(Path(__file__).parent / "results"))
     args = parser.parse_args(argv)
+    if args.seeds < 1:
+        parser.error(f"--seeds must be at least 1, got {args.seeds}")
 
     recipe = get_recipe(args.method, args.dataset, args.setting)
     grid = parse_grid(args.grid, args.method)  # a bad grid fails here, before any graph is loaded or teacher trained

@@ -59,3 +59,8 @@ def test_cpf_is_scored_on_validation_nodes(tmp_path, setting):
     payload = json.loads((tmp_path / f"tune_cpf_csbm_{setting}.json").read_text())
     assert payload["base_recipe"]["method"] == "cpf" and len(payload["results"]) == 2
     assert (tmp_path / f"tune_cpf_csbm_{setting}.md").is_file()
+
+
+def test_no_seeds_fails_before_training(tmp_path):
+    with pytest.raises(SystemExit):
+        main(["--dataset", "csbm", "--method", "cpf", "--seeds", "0", "--out", str(tmp_path)])
